@@ -1,0 +1,1 @@
+"""Reproducible training / export / evaluation pipeline of the bundled cross-encoder."""
