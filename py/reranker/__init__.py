@@ -1,0 +1,47 @@
+"""Ranking core of the in-browser reranker: parsing, BM25, windows, calibration, live session, metrics,
+export and share links. Pure stdlib; runs in CPython 3.11+ and Pyodide.
+
+Typical use from the page glue::
+
+    from reranker import (RankingSession, ScoreCache, parse_passages, calibration_for, to_json,
+                          encode_share, decode_share, ShareState, InputError, ShareError)
+
+    cache = ScoreCache()                                   # keep one for the page's lifetime
+    parsed = parse_passages(textarea_text, mode="auto")    # InputError(code, message, field) on bad input
+    session = RankingSession(query_text, parsed.passages, model["id"], model["max_length"],
+                             calibration=calibration_for(model), cache=cache, threshold=0.5, top_k=5)
+    pairs = session.pending_pairs()                        # [{key, query, text}] -> worker "score" message
+    update = session.add_scores([{"key": k, "logit": x}])  # any order, one or a batch per animation frame
+    update.order, update.rows, update.changed              # display order, rows (display order), changed idx
+    session.set_threshold(0.3); session.set_top_k(3)       # view changes, no re-scoring
+    session.metrics(k=5)                                   # {"original"|"bm25"|"cross_encoder": {ndcg, mrr, ...}}
+    to_json(session); to_markdown(session); to_csv(session)
+    link = encode_share(ShareState(query=..., passages=parsed.texts, model=..., labels=parsed.relevance))
+    state = decode_share(link)                             # ShareError with a user-facing message if bad
+    edited = session.rerun(passages=new_texts)             # cache hit for everything unchanged
+"""
+
+from .bm25 import bm25_order, bm25_scores, order_by_scores
+from .cache import ScoreCache
+from .calibration import CALIBRATIONS, calibrate, calibration_for, sigmoid
+from .errors import InputError, RerankerError, ShareError
+from .export import export_rows, markdown_cell, to_csv, to_json, to_markdown
+from .limits import MAX_PASSAGE_CHARS, MAX_PASSAGES, MAX_QUERY_CHARS, MAX_TOTAL_CHARS
+from .metrics import compare_orders, dcg_at_k, evaluate, has_labels, mrr, ndcg_at_k, precision_at_k, recall_at_k
+from .parse import MODES, Notice, ParseResult, Passage, normalize_query, parse_passages
+from .session import RankingSession, Row, Update, passages_from_texts
+from .share import ShareState, decode_share, encode_share, format_passages, matches_preset
+from .tokenize import estimate_tokens, fold, tokenize
+from .windows import Window, passage_budget, split_windows
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CALIBRATIONS", "MAX_PASSAGES", "MAX_PASSAGE_CHARS", "MAX_QUERY_CHARS", "MAX_TOTAL_CHARS", "MODES",
+    "InputError", "Notice", "ParseResult", "Passage", "RankingSession", "RerankerError", "Row", "ScoreCache",
+    "ShareError", "ShareState", "Update", "Window", "bm25_order", "bm25_scores", "calibrate", "calibration_for",
+    "compare_orders", "dcg_at_k", "decode_share", "encode_share", "estimate_tokens", "evaluate", "export_rows",
+    "fold", "format_passages", "has_labels", "markdown_cell", "matches_preset", "mrr", "ndcg_at_k",
+    "normalize_query", "order_by_scores", "parse_passages", "passage_budget", "passages_from_texts",
+    "precision_at_k", "recall_at_k", "sigmoid", "split_windows", "to_csv", "to_json", "to_markdown", "tokenize",
+]

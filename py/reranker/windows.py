@@ -1,0 +1,92 @@
+"""Split a passage that is too long for the model into overlapping windows with character spans."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .tokenize import estimate_tokens
+
+TokenCounter = Callable[[str], int]
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Characters [start, end) of the passage text; `index` counts windows within the passage."""
+
+    index: int
+    start: int
+    end: int
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return {"index": self.index, "start": self.start, "end": self.end}
+
+
+def passage_budget(query: str, max_tokens: int, count_tokens: TokenCounter = estimate_tokens) -> int:
+    """Tokens left for passage text: max_tokens minus the query and the 3 special tokens ([CLS] q [SEP] p [SEP])."""
+    return max_tokens - count_tokens(query) - 3
+
+
+def split_windows(text: str, budget: int, count_tokens: TokenCounter = estimate_tokens,
+                  overlap: float = 0.25) -> list[Window]:
+    """Windows of at most `budget` tokens (by `count_tokens`), consecutive ones sharing ~`overlap` of a window.
+
+    Splits at whitespace; a single word longer than the budget is cut by characters. A text that fits
+    returns one window spanning all of it.
+    """
+    if budget < 1:
+        raise ValueError("The window budget must be at least one token.")
+    if count_tokens(text) <= budget:
+        return [Window(0, 0, len(text))]
+    pieces = _pieces(text, budget, count_tokens)
+    overlap_tokens = int(budget * overlap)
+    windows: list[Window] = []
+    first = 0
+    while first < len(pieces):
+        used = 0
+        last = first
+        while last < len(pieces) and used + pieces[last][2] <= budget:
+            used += pieces[last][2]
+            last += 1
+        last = max(last, first + 1)
+        windows.append(Window(len(windows), pieces[first][0], pieces[last - 1][1]))
+        if last >= len(pieces):
+            break
+        back = last
+        carried = 0
+        while back - 1 > first and carried + pieces[back - 1][2] <= overlap_tokens:
+            back -= 1
+            carried += pieces[back][2]
+        first = back
+    return windows
+
+
+def _pieces(text: str, budget: int, count_tokens: TokenCounter) -> list[tuple[int, int, int]]:
+    """(start, end, tokens) per word; words over the budget are cut into character chunks that fit."""
+    pieces: list[tuple[int, int, int]] = []
+    cache: dict[str, int] = {}
+    for match in _WORD.finditer(text):
+        word = match.group()
+        tokens = cache.get(word)
+        if tokens is None:
+            tokens = cache[word] = count_tokens(word)
+        if tokens <= budget:
+            pieces.append((match.start(), match.end(), tokens))
+            continue
+        pieces.extend(_cut_word(word, match.start(), budget, count_tokens))
+    return pieces
+
+
+def _cut_word(word: str, offset: int, budget: int, count_tokens: TokenCounter) -> list[tuple[int, int, int]]:
+    """Cut an over-long word into chunks of at most `budget` tokens (halving the chunk until it fits)."""
+    out: list[tuple[int, int, int]] = []
+    start = 0
+    while start < len(word):
+        size = max(1, (len(word) - start) * budget // max(1, count_tokens(word[start:])))
+        while size > 1 and count_tokens(word[start:start + size]) > budget:
+            size //= 2
+        chunk = word[start:start + size]
+        out.append((offset + start, offset + start + size, count_tokens(chunk)))
+        start += size
+    return out
