@@ -1,0 +1,626 @@
+// Result-list view: renders ranked passages and animates re-sorts (FLIP with the Web Animations API).
+//
+// Contract (docs/ARCHITECTURE.md, "View"):
+//   new ResultList(olElement, {reducedMotion})   reducedMotion: true | false | undefined (auto, media query)
+//   list.render(rows, {cutAfter})                rows in display order; call at most once per animation frame
+//   renderCompare(container, columns, options)   side-by-side rank columns with metrics
+//
+// Every row is written with text nodes only (never innerHTML), so user text can't become markup.
+
+const DEFAULTS = {
+  reducedMotion: undefined, // undefined: follow (prefers-reduced-motion: reduce), live
+  duration: 420,            // ms of one FLIP move
+  easing: "cubic-bezier(0.2, 0.7, 0.2, 1)",
+  maxAnimated: 120,         // cap on simultaneous move animations (the rest snap, off-screen first)
+  viewportMargin: 0.5,      // animate rows within this many viewport heights of the viewport
+  longChars: 600,           // passages longer than this show an excerpt around the winning window
+  excerptBefore: 70,        // characters of context before the window in an excerpt (about one line)
+  excerptChars: 900,        // minimum excerpt length, so an excerpt always fills its reserved lines
+  flashMs: 900,             // reduced motion: how long a changed row stays highlighted
+};
+
+const REL_LABEL = { 2: "answers the query", 1: "partly relevant", 0: "not relevant" };
+const REL_ICON = { 2: "✓", 1: "◐", 0: "" };
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+function hidden(text) {
+  return el("span", "visually-hidden", text);
+}
+
+/** Longest increasing subsequence of `seq` (entries < 0 are ignored); returns the set of kept positions. */
+function lisPositions(seq) {
+  const tails = []; // tails[k] = position in seq of the smallest tail of an increasing run of length k+1
+  const prev = new Array(seq.length).fill(-1);
+  for (let i = 0; i < seq.length; i++) {
+    const v = seq[i];
+    if (v < 0) continue;
+    let lo = 0, hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (seq[tails[mid]] < v) lo = mid + 1; else hi = mid;
+    }
+    if (lo > 0) prev[i] = tails[lo - 1];
+    tails[lo] = i;
+  }
+  const keep = new Set();
+  let i = tails.length ? tails[tails.length - 1] : -1;
+  while (i >= 0) { keep.add(i); i = prev[i]; }
+  return keep;
+}
+
+/** Move `node` before `ref` inside `parent`, keeping focus and state where the browser allows it. */
+function moveNode(parent, node, ref) {
+  if (typeof parent.moveBefore === "function" && node.isConnected && node.parentNode === parent) {
+    try { parent.moveBefore(node, ref); return; } catch { /* fall through */ }
+  }
+  parent.insertBefore(node, ref);
+}
+
+/** Snap a character offset to a nearby word boundary (searching backwards). */
+function snapBack(text, pos) {
+  if (pos <= 0) return 0;
+  const space = text.lastIndexOf(" ", pos);
+  return space > pos - 40 && space > 0 ? space + 1 : pos;
+}
+
+function snapForward(text, pos) {
+  if (pos >= text.length) return text.length;
+  const space = text.indexOf(" ", pos);
+  return space !== -1 && space < pos + 40 ? space : pos;
+}
+
+function normaliseWindow(win, length) {
+  if (!win || typeof win.start !== "number" || typeof win.end !== "number") return null;
+  const start = Math.max(0, Math.min(length, Math.floor(win.start)));
+  const end = Math.max(start, Math.min(length, Math.ceil(win.end)));
+  if (end <= start || (start === 0 && end >= length)) return null; // whole passage: nothing to point at
+  return { start, end };
+}
+
+export class ResultList {
+  constructor(olElement, options = {}) {
+    if (!olElement) throw new Error("ResultList needs the <ol> element to render into.");
+    this.ol = olElement;
+    this.options = { ...DEFAULTS, ...options };
+    this.records = new Map(); // original index -> {el, parts, last}
+    this.running = [];        // move animations started by the last render
+    this.flashTimer = 0;
+    this.flashed = new Set();
+    this.lastCutAfter = null;
+    this.mediaQuery = typeof matchMedia === "function" ? matchMedia("(prefers-reduced-motion: reduce)") : null;
+    this.ol.classList.add("result-list");
+    this.cut = this.makeCutLine();
+    this.onChange = this.onChange.bind(this);
+    this.onClick = this.onClick.bind(this);
+    this.ol.addEventListener("change", this.onChange);
+    this.ol.addEventListener("click", this.onClick);
+  }
+
+  /** True when moves are replaced by a highlight (explicit option, else the user's OS setting). */
+  get reducedMotion() {
+    if (typeof this.options.reducedMotion === "boolean") return this.options.reducedMotion;
+    return Boolean(this.mediaQuery && this.mediaQuery.matches);
+  }
+
+  /** Render `rows` (display order); animates every row from where it is drawn now to its new slot. */
+  render(rows, { cutAfter = null } = {}) {
+    const reduced = this.reducedMotion;
+    const animate = !reduced && this.ol.isConnected && typeof Element.prototype.animate === "function";
+    this.ol.classList.toggle("reduced-motion", reduced);
+
+    // FIRST: where is every row drawn right now (including any in-flight transform)?
+    let first = null;
+    if (animate && this.records.size) {
+      first = new Map();
+      for (const rec of this.records.values()) first.set(rec.el, rec.el.getBoundingClientRect().top);
+      if (this.cut.isConnected && !this.cut.classList.contains("is-inactive")) {
+        first.set(this.cut, this.cut.getBoundingClientRect().top);
+      }
+    }
+    // Stop in-flight moves; their current positions are captured above, so nothing jumps.
+    for (const anim of this.running) anim.cancel();
+    this.running = [];
+
+    // WRITE: update rows, then put them in order with as few DOM moves as possible.
+    const desired = [];
+    const seen = new Set();
+    const changed = [];
+    const cutIndex = Number.isInteger(cutAfter) && cutAfter > 0 ? Math.min(cutAfter, rows.length) : null;
+    rows.forEach((row, position) => {
+      const index = row.index;
+      let rec = this.records.get(index);
+      if (!rec) { rec = this.createRow(index); this.records.set(index, rec); }
+      const previousRank = rec.last.rank;
+      this.updateRow(rec, row, position);
+      if (previousRank !== undefined && previousRank !== rec.last.rank) changed.push(rec.el);
+      seen.add(index);
+      desired.push(rec.el);
+      if (cutIndex !== null && position + 1 === cutIndex && cutIndex < rows.length) desired.push(this.cut);
+    });
+    this.updateCutLine(cutIndex, rows.length);
+    if (cutIndex === null || cutIndex >= rows.length) desired.push(this.cut);
+    for (const [index, rec] of this.records) {
+      if (!seen.has(index)) { rec.el.remove(); this.records.delete(index); }
+    }
+    this.reorder(desired);
+
+    if (first) this.playMoves(desired, first);
+    else if (reduced && changed.length) this.flash(changed);
+  }
+
+  /** Remove every row (for example before a run with new input). */
+  clear() {
+    for (const anim of this.running) anim.cancel();
+    this.running = [];
+    for (const rec of this.records.values()) rec.el.remove();
+    this.records.clear();
+    this.cut.remove();
+  }
+
+  /** Stop listening and drop the rows. */
+  destroy() {
+    this.clear();
+    this.ol.removeEventListener("change", this.onChange);
+    this.ol.removeEventListener("click", this.onClick);
+  }
+
+  // ---- ordering and animation -------------------------------------------------------------
+
+  reorder(desired) {
+    const parent = this.ol;
+    const wanted = new Set(desired);
+    for (const child of Array.from(parent.childNodes)) {
+      if (!wanted.has(child)) child.remove(); // stray whitespace / placeholder content from the shell
+    }
+    const current = new Map();
+    Array.from(parent.children).forEach((child, i) => current.set(child, i));
+    const seq = desired.map((node) => (current.has(node) ? current.get(node) : -1));
+    const keep = lisPositions(seq);
+    let next = null;
+    for (let i = desired.length - 1; i >= 0; i--) {
+      const node = desired[i];
+      if (!keep.has(i)) {
+        if (node.parentNode === parent) moveNode(parent, node, next);
+        else parent.insertBefore(node, next);
+      }
+      next = node;
+    }
+  }
+
+  playMoves(desired, first) {
+    const { duration, easing, maxAnimated, viewportMargin } = this.options;
+    const viewH = window.innerHeight || document.documentElement.clientHeight || 800;
+    const lo = -viewH * viewportMargin;
+    const hi = viewH * (1 + viewportMargin);
+    const near = (y) => y >= lo && y <= hi;
+    // LAST: read every new position before writing any animation (one layout, no thrash).
+    const moves = [];
+    const entering = [];
+    for (const node of desired) {
+      const from = first.get(node);
+      const to = node.getBoundingClientRect().top;
+      if (from === undefined) { if (near(to)) entering.push(node); continue; }
+      const dy = from - to;
+      if (Math.abs(dy) < 0.5 || (!near(from) && !near(to))) continue;
+      moves.push({ node, dy, to });
+    }
+    if (moves.length > maxAnimated) {
+      const centre = viewH / 2;
+      moves.sort((a, b) => Math.abs(a.to - centre) - Math.abs(b.to - centre));
+      moves.length = maxAnimated;
+    }
+    // INVERT + PLAY. Rows arriving from far away start just outside the viewport, not thousands of px off.
+    for (const { node, dy, to } of moves) {
+      const limit = Math.max(viewH, Math.abs(to) + viewH);
+      const start = Math.max(-limit, Math.min(limit, dy));
+      const anim = node.animate(
+        [{ transform: `translateY(${start}px)` }, { transform: "translateY(0)" }],
+        { duration, easing },
+      );
+      anim.id = "flip";
+      this.running.push(anim);
+    }
+    for (const node of entering) {
+      const anim = node.animate([{ opacity: 0 }, { opacity: 1 }], { duration: Math.round(duration * 0.6), easing: "ease-out" });
+      anim.id = "enter";
+      this.running.push(anim);
+    }
+    const finished = this.running.slice();
+    for (const anim of finished) {
+      anim.finished.then(() => {
+        const at = this.running.indexOf(anim);
+        if (at !== -1) this.running.splice(at, 1);
+      }, () => {});
+    }
+  }
+
+  flash(nodes) {
+    for (const node of this.flashed) if (!nodes.includes(node)) node.removeAttribute("data-flash");
+    this.flashed = new Set(nodes);
+    for (const node of nodes) node.setAttribute("data-flash", "true");
+    clearTimeout(this.flashTimer);
+    this.flashTimer = setTimeout(() => {
+      for (const node of this.flashed) node.removeAttribute("data-flash");
+      this.flashed.clear();
+    }, this.options.flashMs);
+  }
+
+  // ---- rows ---------------------------------------------------------------------------------
+
+  createRow(index) {
+    const li = el("li", "passage");
+    li.dataset.index = String(index);
+
+    const rank = el("div", "passage-rank");
+    const rankNow = el("span", "rank-now");
+    const rankLabel = hidden("Rank ");
+    const rankNum = document.createTextNode("");
+    rankNow.append(rankLabel, rankNum);
+    const rankWas = el("span", "rank-was");
+    const change = el("span", "rank-change");
+    const changeGlyph = el("span", "rank-change-glyph");
+    changeGlyph.setAttribute("aria-hidden", "true");
+    const changeText = hidden("");
+    change.append(changeGlyph, changeText);
+    rank.append(rankNow, rankWas, change);
+
+    const body = el("div", "passage-body");
+    const text = el("p", "passage-text");
+    text.dir = "auto";
+    const expand = el("button", "passage-expand btn-link");
+    expand.type = "button";
+    expand.hidden = true;
+    expand.setAttribute("aria-expanded", "false");
+    body.append(text, expand);
+
+    const score = el("div", "passage-score");
+    const bar = el("span", "score-bar");
+    bar.setAttribute("aria-hidden", "true");
+    const fill = el("span", "score-fill");
+    bar.append(fill);
+    const value = el("span", "score-value");
+    score.append(bar, value);
+
+    const relevance = el("div", "passage-relevance");
+    const mark = el("span", "relevance-mark");
+    mark.setAttribute("aria-hidden", "true");
+    const label = el("label", "relevance-toggle");
+    const box = el("input");
+    box.type = "checkbox";
+    box.className = "relevance-box";
+    const boxText = el("span", "relevance-text", "Relevant");
+    const boxHidden = hidden(` (passage ${index + 1})`);
+    label.append(box, boxText, boxHidden);
+    relevance.append(mark, label);
+
+    li.append(rank, body, score, relevance);
+    return {
+      el: li,
+      parts: { rankNum, rankWas, change, changeGlyph, changeText, text, expand, fill, value, mark, box },
+      last: {},
+      expanded: false,
+    };
+  }
+
+  updateRow(rec, row, position) {
+    const { el: li, parts, last } = rec;
+    const rank = Number.isInteger(row.rank) ? row.rank : position + 1;
+    const state = row.state === "scored" ? "scored" : "pending";
+    const score = state === "scored" && typeof row.score === "number" && Number.isFinite(row.score) ? row.score : null;
+    const sunk = Boolean(row.sunk);
+    const relevance = row.relevance === 0 || row.relevance === 1 || row.relevance === 2 ? row.relevance : null;
+    const change = Number.isInteger(row.changeVsOriginal) ? row.changeVsOriginal : (row.index + 1) - rank;
+    const text = row.text == null ? "" : String(row.text);
+
+    if (last.rank !== rank) {
+      li.dataset.rank = String(rank);
+      parts.rankNum.data = String(rank);
+      last.rank = rank;
+    }
+    if (last.index !== row.index) {
+      parts.rankWas.textContent = `was #${row.index + 1}`;
+      last.index = row.index;
+    }
+    if (last.change !== change) {
+      const dir = change > 0 ? "up" : change < 0 ? "down" : "same";
+      li.dataset.change = String(change);
+      parts.change.dataset.dir = dir;
+      parts.changeGlyph.textContent = change > 0 ? `▲${change}` : change < 0 ? `▼${-change}` : "–";
+      parts.changeText.textContent = change > 0 ? `, up ${change}` : change < 0 ? `, down ${-change}` : ", unchanged";
+      last.change = change;
+    }
+    if (last.state !== state) { li.dataset.state = state; last.state = state; }
+    if (last.score !== score) {
+      if (score === null) {
+        li.removeAttribute("data-score");
+        parts.fill.style.setProperty("--score", "0");
+        parts.value.textContent = "pending";
+      } else {
+        li.dataset.score = String(score);
+        parts.fill.style.setProperty("--score", String(Math.max(0, Math.min(1, score))));
+        parts.value.textContent = score.toFixed(3);
+      }
+      last.score = score;
+    }
+    if (last.sunk !== sunk) { li.dataset.sunk = sunk ? "true" : "false"; last.sunk = sunk; }
+    if (last.relevance !== relevance) this.writeRelevance(rec, relevance);
+
+    const win = normaliseWindow(row.window, text.length);
+    const winKey = win ? `${win.start}:${win.end}` : "";
+    if (last.text !== text || last.winKey !== winKey) {
+      last.text = text;
+      last.winKey = winKey;
+      last.win = win;
+      this.writeText(rec);
+    }
+  }
+
+  writeRelevance(rec, relevance) {
+    const { el: li, parts, last } = rec;
+    last.relevance = relevance;
+    if (relevance === null) li.removeAttribute("data-relevance");
+    else li.dataset.relevance = String(relevance);
+    parts.box.checked = relevance === 2;
+    parts.box.indeterminate = relevance === 1;
+    parts.mark.textContent = relevance === null ? "" : REL_ICON[relevance];
+    parts.mark.title = relevance === null ? "" : `Labelled: ${REL_LABEL[relevance]}`;
+  }
+
+  writeText(rec) {
+    const { parts, last } = rec;
+    const text = last.text;
+    const win = last.win;
+    const long = text.length > this.options.longChars;
+    let start = 0;
+    let end = text.length;
+    if (long && !rec.expanded) {
+      const { excerptBefore, excerptChars } = this.options;
+      start = win ? snapBack(text, win.start - excerptBefore) : 0;
+      end = snapForward(text, Math.max(start + excerptChars, win ? win.end + excerptBefore : 0));
+      if (end >= text.length) {
+        // Near the end: keep the window on the first lines, pulling back only enough to fill the box.
+        end = text.length;
+        start = Math.min(start, snapBack(text, Math.max(0, end - 320)));
+      }
+    }
+    const nodes = [];
+    if (start > 0) nodes.push(el("span", "passage-ellipsis", "… "));
+    if (win && win.end > start && win.start < end) {
+      const a = Math.max(start, win.start);
+      const b = Math.min(end, win.end);
+      if (a > start) nodes.push(document.createTextNode(text.slice(start, a)));
+      const mark = el("mark", "passage-window");
+      mark.append(hidden("Best window: "), document.createTextNode(text.slice(a, b)));
+      nodes.push(mark);
+      if (end > b) nodes.push(document.createTextNode(text.slice(b, end)));
+    } else {
+      nodes.push(document.createTextNode(text.slice(start, end)));
+    }
+    if (end < text.length) nodes.push(el("span", "passage-ellipsis", " …"));
+    parts.text.replaceChildren(...nodes);
+    parts.text.classList.toggle("is-excerpt", long && !rec.expanded);
+    parts.expand.hidden = !long;
+    if (long) {
+      const words = text.trim().split(/\s+/).length;
+      parts.expand.textContent = rec.expanded ? "Show excerpt" : `Show all ${words} words`;
+      parts.expand.setAttribute("aria-expanded", rec.expanded ? "true" : "false");
+    }
+  }
+
+  makeCutLine() {
+    const li = el("li", "cut-line is-inactive");
+    const above = el("span", "cut-above");
+    const rule = el("span", "cut-rule");
+    rule.setAttribute("aria-hidden", "true");
+    const below = el("span", "cut-below");
+    li.append(above, rule, below);
+    return li;
+  }
+
+  updateCutLine(cutIndex, total) {
+    const key = `${cutIndex}/${total}`;
+    if (this.lastCutAfter === key) return;
+    this.lastCutAfter = key;
+    const mode = cutIndex === null || total === 0 ? "none" : cutIndex < total ? "split" : "all";
+    this.cut.dataset.cut = mode;
+    this.cut.classList.toggle("is-inactive", mode === "none");
+    this.cut.dataset.cutAfter = cutIndex === null ? "" : String(cutIndex);
+    const [above, , below] = this.cut.children;
+    above.textContent = mode === "split" ? `↑ Top ${cutIndex} sent to the LLM`
+      : mode === "all" ? `↑ All ${total} sent to the LLM` : "";
+    below.textContent = mode === "split" ? `${total - cutIndex} dropped ↓` : "";
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  recordFor(node) {
+    const li = node && node.closest ? node.closest("li.passage") : null;
+    if (!li || li.parentNode !== this.ol) return null;
+    return this.records.get(Number(li.dataset.index)) || null;
+  }
+
+  onChange(event) {
+    if (!event.target.classList || !event.target.classList.contains("relevance-box")) return;
+    const rec = this.recordFor(event.target);
+    if (!rec) return;
+    const relevance = event.target.checked ? 2 : 0;
+    this.writeRelevance(rec, relevance);
+    this.ol.dispatchEvent(new CustomEvent("relevance-toggle", {
+      bubbles: true,
+      detail: { index: Number(rec.el.dataset.index), relevance },
+    }));
+  }
+
+  onClick(event) {
+    const button = event.target.closest ? event.target.closest(".passage-expand") : null;
+    if (!button) return;
+    const rec = this.recordFor(button);
+    if (!rec) return;
+    rec.expanded = !rec.expanded;
+    this.writeText(rec);
+  }
+}
+
+// ---- compare columns ------------------------------------------------------------------------
+
+const compareState = new WeakMap(); // container -> {observer, draw}
+
+function relevanceLookup(relevance) {
+  if (!relevance) return () => null;
+  if (relevance instanceof Map) return (i) => (relevance.has(i) ? relevance.get(i) : null);
+  return (i) => {
+    const v = relevance[i];
+    return v === 0 || v === 1 || v === 2 ? v : null;
+  };
+}
+
+function snippet(text, max = 70) {
+  const clean = String(text ?? "").replace(/\s+/g, " ").trim();
+  return clean.length > max ? `${clean.slice(0, max - 1).trimEnd()}…` : clean;
+}
+
+function formatMetric(value) {
+  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(3) : "–";
+}
+
+/**
+ * Render side-by-side rank columns (e.g. original / BM25 / bi-encoder / cross-encoder).
+ * columns: [{id, label, order: [index...], metrics: {ndcg, mrr} | null, pending: bool, note?: string}]
+ * options: {relevance: array|object|Map by index (0|1|2|null), texts: [string] by index,
+ *           k: cut-off shown in the metric label (default 5), limit: rows per column (default 10)}
+ */
+export function renderCompare(container, columns, options = {}) {
+  const rel = relevanceLookup(options.relevance);
+  const texts = options.texts || [];
+  const k = Number.isInteger(options.k) && options.k > 0 ? options.k : 5;
+  const limit = Number.isInteger(options.limit) && options.limit > 0 ? options.limit : 10;
+
+  container.classList.add("compare");
+  const grid = el("div", "compare-grid");
+  grid.style.setProperty("--compare-cols", String(Math.max(1, columns.length)));
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", "compare-lines");
+  svg.setAttribute("aria-hidden", "true");
+  grid.append(svg);
+
+  for (const column of columns) {
+    const order = Array.isArray(column.order) ? column.order : [];
+    const section = el("section", "compare-col");
+    section.dataset.column = String(column.id);
+    if (column.pending) { section.classList.add("is-pending"); section.setAttribute("aria-busy", "true"); }
+    const head = el("header", "compare-head");
+    const title = el("h3", "compare-title", column.label);
+    head.append(title);
+    const metrics = el("p", "compare-metrics");
+    if (column.metrics) {
+      const ndcg = el("span", "metric");
+      ndcg.append(el("span", "metric-label", `nDCG@${k}`), " ", el("span", "metric-value", formatMetric(column.metrics.ndcg)));
+      const mrr = el("span", "metric");
+      mrr.append(el("span", "metric-label", "MRR"), " ", el("span", "metric-value", formatMetric(column.metrics.mrr)));
+      metrics.append(ndcg, mrr);
+    } else {
+      metrics.append(el("span", "metric metric-none", column.pending ? "scoring…" : "no labels"));
+    }
+    if (column.pending) metrics.append(el("span", "badge badge-pending", "pending"));
+    head.append(metrics);
+    if (column.note) head.append(el("p", "compare-note", column.note));
+    section.append(head);
+
+    const list = el("ol", "compare-list");
+    list.setAttribute("aria-label", `${column.label} ranking`);
+    const addItem = (index, rankNo, beyond) => {
+      const r = rel(index);
+      const item = el("li", `compare-item${beyond ? " is-beyond" : ""}${rankNo <= k ? " is-topk" : ""}`);
+      item.dataset.index = String(index);
+      if (r !== null) item.dataset.relevance = String(r);
+      item.append(el("span", "ci-rank", rankNo));
+      const mark = el("span", "ci-mark", r === null ? "" : REL_ICON[r]);
+      mark.setAttribute("aria-hidden", "true");
+      item.append(mark);
+      const label = el("span", "ci-text");
+      label.append(el("span", "ci-orig", `#${index + 1}`), " ", snippet(texts[index]));
+      if (r === 2 || r === 1) label.append(hidden(` (${REL_LABEL[r]})`));
+      item.append(label);
+      item.title = String(texts[index] ?? "").slice(0, 400);
+      list.append(item);
+    };
+    order.slice(0, limit).forEach((index, i) => addItem(index, i + 1, false));
+    const further = [];
+    order.slice(limit).forEach((index, i) => { if ((rel(index) ?? 0) > 0) further.push([index, limit + i + 1]); });
+    if (further.length) {
+      const gap = el("li", "compare-gap", `… ${order.length - limit} more; relevant further down:`);
+      list.append(gap);
+      for (const [index, rankNo] of further) addItem(index, rankNo, true);
+    }
+    if (!order.length) list.append(el("li", "compare-gap", column.pending ? "waiting for scores…" : "no passages"));
+    section.append(list);
+    grid.append(section);
+  }
+
+  container.replaceChildren(grid);
+
+  const draw = () => drawCompareLines(grid, svg);
+  let state = compareState.get(container);
+  if (!state) {
+    state = { draw };
+    if (typeof ResizeObserver === "function") {
+      state.observer = new ResizeObserver(() => state.draw());
+      state.observer.observe(container);
+    }
+    const highlight = (event) => {
+      const item = event.target.closest ? event.target.closest(".compare-item") : null;
+      const index = item ? item.dataset.index : null;
+      for (const node of container.querySelectorAll(".compare-item.is-linked")) node.classList.remove("is-linked");
+      if (index !== null) {
+        for (const node of container.querySelectorAll(`.compare-item[data-index="${CSS.escape(index)}"]`)) node.classList.add("is-linked");
+      }
+    };
+    container.addEventListener("pointerover", highlight);
+    container.addEventListener("pointerleave", () => {
+      for (const node of container.querySelectorAll(".compare-item.is-linked")) node.classList.remove("is-linked");
+    });
+    compareState.set(container, state);
+  }
+  state.draw = draw;
+  draw();
+  return grid;
+}
+
+function drawCompareLines(grid, svg) {
+  if (!grid.isConnected) return;
+  const box = grid.getBoundingClientRect();
+  const cols = Array.from(grid.querySelectorAll(".compare-col"));
+  const positions = cols.map((col) => {
+    const map = new Map();
+    for (const item of col.querySelectorAll(".compare-item[data-relevance]")) {
+      const r = Number(item.dataset.relevance);
+      if (r < 1) continue;
+      const rect = item.getBoundingClientRect();
+      map.set(item.dataset.index, { r, left: rect.left - box.left, right: rect.right - box.left, y: rect.top - box.top + rect.height / 2 });
+    }
+    return map;
+  });
+  svg.setAttribute("width", String(Math.ceil(box.width)));
+  svg.setAttribute("height", String(Math.ceil(box.height)));
+  svg.setAttribute("viewBox", `0 0 ${Math.ceil(box.width)} ${Math.ceil(box.height)}`);
+  const lines = [];
+  for (let c = 0; c + 1 < positions.length; c++) {
+    for (const [index, a] of positions[c]) {
+      const b = positions[c + 1].get(index);
+      if (!b) continue;
+      const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      const x1 = a.right, x2 = b.left, mid = (x1 + x2) / 2;
+      path.setAttribute("d", `M${x1},${a.y} C${mid},${a.y} ${mid},${b.y} ${x2},${b.y}`);
+      path.setAttribute("class", `compare-link rel-${a.r}`);
+      path.dataset.index = index;
+      lines.push(path);
+    }
+  }
+  svg.replaceChildren(...lines);
+}
