@@ -1,0 +1,166 @@
+"""Session-wide fixtures: one build, one loopback server, one Chromium; a guarded page per test.
+
+Fixtures (see tests/harness for helpers):
+  build_module              build.py imported as a module
+  dist_dir -> Path          the self-contained build under test ($RERANKER_DIST to reuse an existing one)
+  base_url -> str           "http://127.0.0.1:<port>/" serving dist_dir with build.py's handler and headers
+  browser                   headless Chromium (Playwright); $RERANKER_CHROMIUM overrides the binary
+  guarded_context           GuardedContext of a fresh browser context (records external requests / errors)
+  page                      a page in that context; the test fails at teardown on any request leaving
+                            127.0.0.1, console error or uncaught error (opt out: @pytest.mark.allow_console_errors)
+  build_variant(*args)      -> Path of a build made with extra `build.py build` args, cached per args
+  serve_directory(path, cors=False, use_headers_file=True, intercept=None) -> base URL on another port
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import GuardedContext, launch_options, load_build_module, save_screenshot
+from harness.paths import ROOT
+
+BUILD_CACHE = ROOT / ".pytest_cache" / "reranker-builds"
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests under tests/e2e get the `e2e` marker automatically."""
+    for item in items:
+        if "e2e" in Path(str(item.fspath)).parts:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Remember each phase's report on the item so fixtures can see whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def build_module() -> Any:
+    """build.py as an imported module."""
+    return load_build_module()
+
+
+def _locked_build(build_module: Any, out: Path, args: tuple[str, ...]) -> Path:
+    """Run an incremental build into `out` under a file lock (parallel sessions share the cache)."""
+    ns = build_module.parser().parse_args(["build", *args])
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f"{out.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            build_module.build(out, cdn=ns.cdn, hub_host=ns.hub_host, log=lambda msg: None)
+        except build_module.BuildError as exc:
+            pytest.fail(f"build.py build {' '.join(args)} failed: {exc}", pytrace=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def build_variant(build_module: Any) -> Callable[..., Path]:
+    """Factory: build_variant("--cdn") or build_variant("--hub-host", url) -> Path of that build (cached)."""
+    cache: dict[tuple[str, ...], Path] = {}
+
+    def make(*args: str) -> Path:
+        if args not in cache:
+            key = hashlib.sha256("\0".join(args).encode()).hexdigest()[:12]
+            cache[args] = _locked_build(build_module, BUILD_CACHE / f"variant-{key}", args)
+        return cache[args]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def dist_dir(build_module: Any) -> Path:
+    """The self-contained build, built once per session (or $RERANKER_DIST as already built)."""
+    prebuilt = os.environ.get("RERANKER_DIST")
+    if prebuilt:
+        path = Path(prebuilt)
+        assert (path / "index.html").is_file(), f"$RERANKER_DIST={prebuilt} holds no build"
+        return path
+    return _locked_build(build_module, BUILD_CACHE / "self-contained", ())
+
+
+@pytest.fixture(scope="session")
+def serve_directory(build_module: Any) -> Iterator[Callable[..., str]]:
+    """Factory: serve a directory on a free loopback port for the rest of the session; returns its base URL.
+
+    cors=True adds `Access-Control-Allow-Origin: *` and `Cross-Origin-Resource-Policy: cross-origin`
+    (e.g. a local Hugging Face hub mirror); use_headers_file applies the directory's `_headers`;
+    intercept(handler) -> bool may answer requests itself (fault injection)."""
+    servers = []
+
+    def serve(path: Path, *, cors: bool = False, use_headers_file: bool = True,
+              intercept: Callable[[Any], bool] | None = None) -> str:
+        path = Path(path)
+        server, url = build_module.start_server(
+            path,
+            headers_path=None if use_headers_file else Path(os.devnull),
+            extra_headers=CORS_HEADERS if cors else None,
+            intercept=intercept,
+        )
+        servers.append(server)
+        return url
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def base_url(dist_dir: Path, serve_directory: Callable[..., str]) -> str:
+    """URL of the self-contained build, served with exactly the headers of `build.py serve`."""
+    return serve_directory(dist_dir)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(**launch_options())
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def guarded_context(browser: Any) -> Iterator[GuardedContext]:
+    """A fresh browser context whose traffic and errors are recorded by a GuardedContext."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    guard = GuardedContext(context)
+    yield guard
+    context.close()
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, guarded_context: GuardedContext) -> Iterator[Any]:
+    """A page in a fresh context; fails the test on external requests, console errors or page errors.
+
+    `@pytest.mark.allow_console_errors` allows all console/page errors;
+    `@pytest.mark.allow_console_errors("regex", ...)` allows only matching ones. External requests always fail."""
+    page = guarded_context.context.new_page()
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        try:
+            save_screenshot(page, f"failed-{request.node.nodeid}")
+        except Exception:  # noqa: BLE001 - a screenshot must never mask the real failure
+            pass
+    marker = request.node.get_closest_marker("allow_console_errors")
+    problems = guarded_context.problems(
+        allow_console_errors=marker is not None and not marker.args,
+        allowed_patterns=tuple(marker.args) if marker else (),
+    )
+    if problems:
+        pytest.fail("page guard:\n  " + "\n  ".join(problems), pytrace=False)

@@ -1,0 +1,23 @@
+"""Repository paths and access to build.py (the single source of the build and the server handler)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@lru_cache(maxsize=None)
+def load_build_module() -> ModuleType:
+    """Import the repository's build.py as module `reranker_build` (tests reuse its build and handler)."""
+    spec = importlib.util.spec_from_file_location("reranker_build", ROOT / "build.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["reranker_build"] = module
+    spec.loader.exec_module(module)
+    return module
