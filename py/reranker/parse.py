@@ -82,7 +82,9 @@ def normalize_query(query: str) -> str:
 
 
 def parse_passages(text: str, mode: str = "auto") -> ParseResult:
-    """Parse pasted passages. `mode`: auto | lines | paragraphs | json. Raises InputError with a specific message."""
+    """Parse pasted passages. `mode`: auto (JSON if it parses as such, else lines) | lines | paragraphs | json.
+
+    Raises InputError with a specific message; notices carry non-fatal remarks."""
     if mode not in MODES:
         raise InputError("bad_mode", f"Unknown passage format '{mode}'; use one of {', '.join(MODES)}.", "passages")
     text = text or ""
@@ -98,7 +100,10 @@ def parse_passages(text: str, mode: str = "auto") -> ParseResult:
         if parsed is not None:
             raw, query = parsed
             return _finish(raw, "json", notices, query, strip_markers=False)
-        mode = "paragraphs" if _looks_like_paragraphs(text) else "lines"
+        if mode == "auto" and _looks_like_paragraphs(text):
+            notices.append(Notice("looks_like_paragraphs", "Blank lines separate blocks of several lines: "
+                                  "switch to paragraphs to keep each block as one passage."))
+        mode = "lines" if mode == "auto" else mode
     raw = _split_paragraphs(text) if mode == "paragraphs" else _split_lines(text)
     return _finish(raw, mode, notices, query, strip_markers=True)
 
@@ -129,7 +134,8 @@ def _split_paragraphs(text: str) -> list[_Raw]:
 
 
 def _looks_like_paragraphs(text: str) -> bool:
-    """Auto mode: paragraphs when blank lines separate at least one block of several lines."""
+    """True when blank lines separate blocks and at least one block has several lines (a hint only: auto
+    mode stays one passage per line, the predictable default; the page offers the paragraphs toggle)."""
     blocks = [b.strip() for b in _BLANK_LINE.split(text) if b.strip()]
     return len(blocks) >= 2 and any("\n" in b for b in blocks)
 

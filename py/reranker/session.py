@@ -8,6 +8,7 @@ waiting stay exactly where the reader left them. Once everything is scored the o
 score, ties by original position". With `threshold=None` nothing sinks: scored rows sit above pending.
 """
 
+import bisect
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -56,11 +57,32 @@ class Row:
 
 
 @dataclass(slots=True)
+class _Info:
+    """Per-passage display facts that change only when that passage itself changes (never mutated)."""
+
+    text: str
+    state: str
+    score: float | None
+    raw: float | None
+    sunk: bool
+    relevance: int | None
+    window: Window | None
+    window_count: int
+    duplicate_of: int | None
+    truncated: bool
+
+
+@dataclass(slots=True)
 class Update:
-    """What changed after an arrival: full display order, rows in display order, and indexes that changed."""
+    """State after an arrival. Lists indexed by original index: `ranks`, `moves`; `order` is display order.
+
+    `changed` lists the original indexes whose row differs from the previous update (rank, move, score...).
+    Rows are built on demand (`rows`, `row(i)`, `to_dict`) so an update stays cheap for 2,000 passages.
+    """
 
     order: list[int]
-    rows: list[Row]
+    ranks: list[int]
+    moves: list[int]
     changed: list[int]
     scored: int
     total: int
@@ -71,7 +93,20 @@ class Update:
     threshold: float | None
     top_k: int | None
     revision: int
-    ignored: int = 0
+    ignored: int
+    info: list[_Info]
+
+    def row(self, index: int) -> Row:
+        """Row of one original index."""
+        rank, i = self.ranks[index], self.info[index]
+        return Row(index, i.text, rank, i.state, i.score, i.raw, i.sunk, self.top_k is not None and rank <= self.top_k,
+                   self.moves[index], index + 1 - rank, i.relevance, i.window, i.window_count, i.duplicate_of,
+                   i.truncated)
+
+    @property
+    def rows(self) -> list[Row]:
+        """All rows in display order."""
+        return [self.row(p) for p in self.order]
 
     def event_detail(self) -> dict:
         """`rerank:update` event detail: {order, scored, total}."""
@@ -79,12 +114,12 @@ class Update:
 
     def to_dict(self, only_changed: bool = False) -> dict:
         """JSON-able form; `only_changed` sends just the rows in `changed` (order is always complete)."""
-        wanted = set(self.changed) if only_changed else None
-        rows = [r.to_dict() for r in self.rows if wanted is None or r.index in wanted]
-        return {"order": list(self.order), "rows": rows, "changed": list(self.changed), "scored": self.scored,
-                "total": self.total, "pairsDone": self.pairs_done, "pairsTotal": self.pairs_total,
-                "done": self.done, "cancelled": self.cancelled, "threshold": self.threshold,
-                "topK": self.top_k, "cutAfter": self.top_k, "revision": self.revision, "ignored": self.ignored}
+        rows = [self.row(p) for p in self.changed] if only_changed else self.rows
+        return {"order": list(self.order), "rows": [r.to_dict() for r in rows], "changed": list(self.changed),
+                "scored": self.scored, "total": self.total, "pairsDone": self.pairs_done,
+                "pairsTotal": self.pairs_total, "done": self.done, "cancelled": self.cancelled,
+                "threshold": self.threshold, "topK": self.top_k, "cutAfter": self.top_k,
+                "revision": self.revision, "ignored": self.ignored}
 
 
 @dataclass(slots=True)
@@ -96,6 +131,7 @@ class _Slot:
     truncated: list[bool] = field(default_factory=list)
     best: int | None = None
     raw: float | None = None
+    score: float | None = None
 
 
 def passages_from_texts(texts: Sequence[str], relevance: Sequence[int | None] | None = None) -> list[Passage]:
@@ -135,10 +171,16 @@ class RankingSession:
             for w, window in enumerate(slot.windows):
                 self._by_text.setdefault(self.window_text(p, w), []).append((p, w))
         self._pairs_done = 0
+        self._scored = 0
         self._fill_from_cache()
-        self._prev_rank: list[int] = list(range(1, len(self.passages) + 1))
-        self._rows: list[Row | None] = [None] * len(self.passages)
-        self._last: Update = self._build_update()
+        self._settled: set[int] = set()
+        self._order: list[int] = []
+        self._keys: list[tuple] = []
+        self._rank: list[int] = []
+        self._info: list[_Info] = []
+        self._moves: list[int] = []
+        self._moved: list[int] = []
+        self._last: Update = self._rebuild()
 
     # -- construction ------------------------------------------------------------------------------
 
@@ -225,6 +267,7 @@ class RankingSession:
     def add_scores(self, results: Iterable[Mapping | Sequence]) -> Update:
         """Record several results: dicts {key, logit, tokens?} (worker messages) or (key, logit[, tokens])."""
         touched = False
+        self._settled.clear()
         for result in results:
             if isinstance(result, Mapping):
                 key, logit, tokens = result.get("key"), result.get("logit", result.get("score")), result.get("tokens")
@@ -233,7 +276,7 @@ class RankingSession:
                 tokens = result[2] if len(result) > 2 else None
             touched = self._apply(str(key), logit, tokens) or touched
         if touched and not self.cancelled:
-            self._last = self._build_update()
+            self._last = self._incremental(self._settled)
         elif self.ignored != self._last.ignored:
             self._last.ignored = self.ignored
         return self._last
@@ -241,19 +284,23 @@ class RankingSession:
     def cancel(self) -> Update:
         """Stop: later scores are cached but no longer move rows; pending rows stay pending."""
         self.cancelled = True
-        self._last = self._build_update()
+        self._last = self._incremental(set())
         return self._last
 
     def set_threshold(self, threshold: float | None) -> Update:
-        """Change the sink threshold (0-1 or None); no re-scoring."""
+        """Change the sink threshold (0-1 or None); no re-scoring. Only rows that cross it are re-placed."""
         self.threshold = _check_threshold(threshold)
-        self._last = self._build_update()
+        flipped = {p for p, key in enumerate(self._keys) if key[0] != 1 and self._sort_key(p)[0] != key[0]}
+        self._last = self._rebuild(flipped) if len(flipped) * 4 > len(self._keys) else self._incremental(flipped)
         return self._last
 
     def set_top_k(self, top_k: int | None) -> Update:
-        """Change the top-k cut (None = no cut); no re-scoring."""
+        """Change the top-k cut (None = no cut); no re-scoring: only rows crossing the cut change."""
+        old = self.top_k
         self.top_k = _check_top_k(top_k)
-        self._last = self._build_update()
+        n = len(self._order)
+        low, high = sorted((n if old is None else min(old, n), n if self.top_k is None else min(self.top_k, n)))
+        self._last = self._incremental(set(), extra_changed=self._order[low:high])
         return self._last
 
     def set_relevance(self, index: int, relevance: int | None) -> Update:
@@ -262,7 +309,7 @@ class RankingSession:
             raise InputError("bad_relevance", "A relevance label must be 0, 1 or 2.", "passages")
         old = self.passages[index]
         self.passages[index] = Passage(old.index, old.text, old.source, relevance, old.duplicate_of)
-        self._last = self._build_update()
+        self._last = self._incremental({index})
         return self._last
 
     def rerun(self, query: str | None = None, passages: Sequence[Passage | str] | None = None,
@@ -333,6 +380,7 @@ class RankingSession:
             slot = self._slots[tp]
             if cut:
                 slot.truncated[tw] = True
+                self._settled.add(tp)
             if is_new:
                 slot.raws[tw] = raw
                 self._settle(tp)
@@ -357,52 +405,88 @@ class RankingSession:
             return
         best = max(range(len(slot.raws)), key=lambda w: (slot.raws[w], -w))
         slot.best, slot.raw = best, slot.raws[best]
+        slot.score = calibrate(slot.raw, self.calibration)
+        self._settled.add(p)
+        self._scored += 1
 
-    def _build_update(self) -> Update:
-        """Sort (O(n log n)), assign ranks, rebuild rows whose visible state changed."""
+    def _sort_key(self, p: int) -> tuple:
+        """Display sort key: (group, -raw, original index); groups 0 kept, 1 pending, 2 sunk (see module doc)."""
+        slot = self._slots[p]
+        if slot.raw is None:
+            return (1, 0.0, p)
+        sunk = self.threshold is not None and slot.score < self.threshold
+        return (2 if sunk else 0, -slot.raw, p)
+
+    def _make_info(self, p: int) -> _Info:
+        """Display facts of passage p (uses its current sort key for the sunk flag)."""
+        slot, passage = self._slots[p], self.passages[p]
+        best = slot.best
+        return _Info(passage.text, "pending" if slot.raw is None else "scored", slot.score, slot.raw,
+                     self._keys[p][0] == 2, passage.relevance,
+                     slot.windows[best] if best is not None and len(slot.windows) > 1 else None,
+                     len(slot.windows), passage.duplicate_of, best is not None and slot.truncated[best])
+
+    def _rebuild(self, refresh: set[int] | None = None) -> Update:
+        """Full re-sort, O(n log n): at start (refresh all) and when a threshold change flips many rows."""
+        n = len(self.passages)
+        self._keys = [self._sort_key(p) for p in range(n)]
+        self._order = sorted(range(n), key=self._keys.__getitem__)
+        if refresh is None or not self._info:
+            self._info = [self._make_info(p) for p in range(n)]
+            refresh = set(range(n))
+        else:
+            for p in refresh:
+                self._info[p] = self._make_info(p)
+        old_rank = self._rank or list(range(1, n + 1))
+        old_moves = self._moves or [0] * n
+        rank, moves = [0] * n, [0] * n
+        for position, p in enumerate(self._order):
+            rank[p] = position + 1
+        changed = [p for p in range(n) if rank[p] != old_rank[p] or old_moves[p] or p in refresh]
+        for p in changed:
+            moves[p] = old_rank[p] - rank[p]
+        self._rank, self._moves = rank, moves
+        self._moved = [p for p in changed if moves[p]]
+        return self._snapshot(changed)
+
+    def _incremental(self, touched: set[int], extra_changed: Sequence[int] = ()) -> Update:
+        """Re-place only the touched passages (bisect) and re-rank the span between their old and new places."""
+        order, keys, rank, moves = self._order, self._keys, self._rank, self._moves
+        old_positions = sorted((rank[p] - 1 for p in touched), reverse=True)
+        for position in old_positions:
+            del order[position]
+        span = list(old_positions)
+        for p in sorted(touched):
+            keys[p] = self._sort_key(p)
+            position = bisect.bisect_left(order, keys[p], key=keys.__getitem__)
+            order.insert(position, p)
+            span.append(position)
+            self._info[p] = self._make_info(p)
+        changed: set[int] = set(touched)
+        changed.update(extra_changed)
+        for p in self._moved:  # rows that moved last time: their move resets to 0 unless they move again
+            moves[p] = 0
+            changed.add(p)
+        moved: list[int] = []
+        positions = range(min(span), min(len(order) - 1, max(span) + len(touched)) + 1) if span else range(0)
+        for position in positions:
+            p = order[position]
+            new_rank = position + 1
+            if new_rank != rank[p]:
+                moves[p] = rank[p] - new_rank
+                rank[p] = new_rank
+                changed.add(p)
+                moved.append(p)
+        self._moved = moved
+        return self._snapshot(sorted(changed))
+
+    def _snapshot(self, changed: list[int]) -> Update:
+        """Freeze the current state into an Update (the copies are C-level list copies)."""
         self._revision += 1
-        threshold, kind, n = self.threshold, self.calibration, len(self.passages)
-        scores: list[float | None] = [None] * n
-        keys: list[tuple] = [()] * n
-        for p, slot in enumerate(self._slots):
-            raw = slot.raw
-            if raw is None:
-                keys[p] = (1, 0.0, p)
-            else:
-                score = scores[p] = calibrate(raw, kind)
-                keys[p] = (2 if threshold is not None and score < threshold else 0, -raw, p)
-        order = sorted(range(n), key=keys.__getitem__)
-        prev_rank, rows_cache, top_k = self._prev_rank, self._rows, self.top_k
-        new_rank = [0] * n
-        rows: list[Row] = []
-        changed: list[int] = []
-        scored = 0
-        for position, p in enumerate(order):
-            rank = position + 1
-            new_rank[p] = rank
-            slot = self._slots[p]
-            passage = self.passages[p]
-            score = scores[p]
-            if score is not None:
-                scored += 1
-            sunk = keys[p][0] == 2
-            window = slot.windows[slot.best] if slot.best is not None and len(slot.windows) > 1 else None
-            row = rows_cache[p]
-            move = prev_rank[p] - rank
-            truncated = slot.best is not None and slot.truncated[slot.best]
-            in_top = top_k is not None and rank <= top_k
-            if (row is None or row.rank != rank or row.move != move or row.raw != slot.raw or row.sunk != sunk
-                    or row.in_top_k != in_top or row.relevance != passage.relevance or row.window is not window
-                    or row.truncated != truncated):
-                row = Row(p, passage.text, rank, "pending" if score is None else "scored", score, slot.raw, sunk,
-                          in_top, move, p + 1 - rank, passage.relevance, window, len(slot.windows),
-                          passage.duplicate_of, truncated)
-                rows_cache[p] = row
-                changed.append(p)
-            rows.append(row)
-        self._prev_rank = new_rank
-        return Update(order, rows, changed, scored, n, self._pairs_done, len(self._by_text), scored == n,
-                      self.cancelled, self.threshold, self.top_k, self._revision, self.ignored)
+        n = len(self.passages)
+        return Update(self._order[:], self._rank[:], self._moves[:], changed, self._scored, n, self._pairs_done,
+                      len(self._by_text), self._scored == n, self.cancelled, self.threshold, self.top_k,
+                      self._revision, self.ignored, self._info[:])
 
 
 def _check_threshold(threshold: float | None) -> float | None:

@@ -77,7 +77,16 @@ def _estimate_ascii_run(run: str) -> int:
     return max(1, math.ceil(len(run) * 2 / 3))
 
 
+def estimate_tokens_raw(text: str) -> int:
+    """Per-piece estimate without the safety margin (additive over words, used when windowing)."""
+    return sum(_estimate_piece(piece) for piece in _PIECE.findall(text))
+
+
+def with_margin(raw: int) -> int:
+    """Add the 10% safety margin to a raw estimate."""
+    return raw + math.ceil(raw / 10)
+
+
 def estimate_tokens(text: str) -> int:
     """Conservative WordPiece-style token count of `text` (no special tokens), with a 10% safety margin."""
-    total = sum(_estimate_piece(piece) for piece in _PIECE.findall(text))
-    return total + math.ceil(total / 10)
+    return with_margin(estimate_tokens_raw(text))

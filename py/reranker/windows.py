@@ -4,7 +4,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .tokenize import estimate_tokens
+from .tokenize import estimate_tokens, estimate_tokens_raw
 
 TokenCounter = Callable[[str], int]
 _WORD = re.compile(r"\S+")
@@ -32,13 +32,15 @@ def split_windows(text: str, budget: int, count_tokens: TokenCounter = estimate_
                   overlap: float = 0.25) -> list[Window]:
     """Windows of at most `budget` tokens (by `count_tokens`), consecutive ones sharing ~`overlap` of a window.
 
-    Splits at whitespace; a single word longer than the budget is cut by characters. A text that fits
-    returns one window spanning all of it.
+    Splits at whitespace and sums per-word counts (exact for WordPiece, whose pre-tokenizer splits on
+    whitespace); a single word longer than the budget is cut by characters. A text that fits is one window.
     """
     if budget < 1:
         raise ValueError("The window budget must be at least one token.")
     if count_tokens(text) <= budget:
         return [Window(0, 0, len(text))]
+    if count_tokens is estimate_tokens:  # sum raw per-word estimates; apply the 10% margin to the budget
+        count_tokens, budget = estimate_tokens_raw, max(1, budget * 10 // 11)
     pieces = _pieces(text, budget, count_tokens)
     overlap_tokens = int(budget * overlap)
     windows: list[Window] = []
