@@ -1,0 +1,75 @@
+"""The shipped int8 ONNX cross-encoder and its tokenizer reproduce the PyTorch reference (needs no torch)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from tokenizers import Tokenizer
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "minilm-l6-debian-ce"
+REFERENCE = json.loads((Path(__file__).parent / "reference.json").read_text())
+# int8 weights vs the fp32 PyTorch model: tolerances set from the measured stats (training/parity.py), with margin
+MAX_ABS_DLOGIT = 1.0
+MIN_SPEARMAN = 0.97
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation (no ties expected in float logits)."""
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Tokenizer:
+    return Tokenizer.from_file(str(MODEL / "tokenizer.json"))
+
+
+@pytest.fixture(scope="module")
+def session() -> ort.InferenceSession:
+    return ort.InferenceSession(str(MODEL / "onnx" / "model_quantized.onnx"), providers=["CPUExecutionProvider"])
+
+
+def test_tokenizer_reproduces_reference_ids(tokenizer: Tokenizer) -> None:
+    """Same query/passage text gives the same token ids (incl. truncation of long passages to max_length)."""
+    for pair in REFERENCE["pairs"]:
+        enc = tokenizer.encode(pair["query"], pair["passage"])
+        assert enc.ids == pair["input_ids"], pair["query"]
+        assert enc.type_ids == pair["token_type_ids"], pair["query"]
+    assert any(len(p["input_ids"]) == REFERENCE["max_length"] for p in REFERENCE["pairs"]), "no long pair covered"
+
+
+def test_tokenizer_config_matches_max_length() -> None:
+    """transformers.js reads model_max_length / do_lower_case from tokenizer_config.json."""
+    cfg = json.loads((MODEL / "tokenizer_config.json").read_text())
+    assert cfg["model_max_length"] == REFERENCE["max_length"]
+    assert cfg["do_lower_case"] is True
+    config = json.loads((MODEL / "config.json").read_text())
+    assert config["architectures"] == ["BertForSequenceClassification"] and config["num_labels"] == 1
+
+
+def test_onnx_logits_match_pytorch_reference(session: ort.InferenceSession) -> None:
+    """Batched, padded int8 inference stays close to the PyTorch logits and preserves their ranking."""
+    pairs = REFERENCE["pairs"]
+    got = []
+    for start in range(0, len(pairs), 16):
+        batch = pairs[start:start + 16]
+        width = max(len(p["input_ids"]) for p in batch)
+        ids = np.array([p["input_ids"] + [0] * (width - len(p["input_ids"])) for p in batch], dtype=np.int64)
+        types = np.array([p["token_type_ids"] + [0] * (width - len(p["token_type_ids"])) for p in batch], dtype=np.int64)
+        mask = np.array([[1] * len(p["input_ids"]) + [0] * (width - len(p["input_ids"])) for p in batch], dtype=np.int64)
+        (logits,) = session.run(["logits"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+        assert logits.shape == (len(batch), 1)
+        got.extend(logits[:, 0].tolist())
+    got_arr = np.array(got)
+    ref = np.array([p["torch_logit"] for p in pairs])
+    assert np.abs(got_arr - ref).max() <= MAX_ABS_DLOGIT
+    assert _spearman(got_arr, ref) >= MIN_SPEARMAN
+
+
+def test_shipped_artifact_is_small_and_trained() -> None:
+    """The bundled file fits the 25 MB budget and is the trained model, not the placeholder."""
+    assert (MODEL / "onnx" / "model_quantized.onnx").stat().st_size <= 25_000_000
+    assert not (MODEL / "PLACEHOLDER").exists()

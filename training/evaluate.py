@@ -1,0 +1,230 @@
+"""Stage `eval`: BM25 vs bi-encoder vs cross-encoder (PyTorch fp32, shipped int8 ONNX) on held-out sets."""
+from __future__ import annotations
+
+import glob
+import json
+import math
+import re
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from training.bm25 import BM25
+from training.common import MAX_LENGTH, MODEL_OUT, REPO, WORK, base_model_dir, read_jsonl, write_json
+
+Scorer = Callable[[list[str], list[str]], np.ndarray]
+SETS = [("debian_test", "Debian held-out packages (in-domain)"), ("ood_pyfaq", "Python FAQ question -> answer (OOD)"),
+        ("ood_manpages", "Linux man-pages NAME -> DESCRIPTION (OOD)")]
+
+
+def dcg(rels: list[float]) -> float:
+    """Discounted cumulative gain with exponential gain."""
+    return sum((2 ** r - 1) / math.log2(i + 2) for i, r in enumerate(rels))
+
+
+def metrics(rels_in_order: list[int], all_rels: list[int], k: int = 10) -> dict[str, float]:
+    """MRR@k, nDCG@k (graded), Recall@1 (top item has the best grade) for one ranked list."""
+    best = max(all_rels) if all_rels else 0
+    mrr = next((1.0 / (i + 1) for i, r in enumerate(rels_in_order[:k]) if r > 0), 0.0)
+    ideal = dcg(sorted(all_rels, reverse=True)[:k])
+    ndcg = dcg(rels_in_order[:k]) / ideal if ideal > 0 else 0.0
+    r1 = float(best > 0 and rels_in_order[0] == best)
+    return {"mrr@10": mrr, "ndcg@10": ndcg, "recall@1": r1}
+
+
+def rank_eval(queries: list[dict], scores: list[np.ndarray]) -> dict[str, float]:
+    """Mean metrics over queries; candidates re-sorted by score (stable: ties keep BM25 order)."""
+    per = []
+    for q, s in zip(queries, scores):
+        rels = [c["rel"] for c in q["candidates"]]
+        order = np.argsort(-np.asarray(s), kind="stable")
+        per.append(metrics([rels[i] for i in order], rels))
+    return {k: float(np.mean([p[k] for p in per])) for k in per[0]}
+
+
+def biencoder_scorer() -> Scorer:
+    """Cosine of all-MiniLM-L6-v2 embeddings (the bi-encoder baseline and distillation teacher)."""
+    from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+
+    model = SentenceTransformer(str(base_model_dir()), device="cpu")
+
+    def score(queries: list[str], passages: list[str]) -> np.ndarray:
+        uq = sorted(set(queries))
+        qe = dict(zip(uq, model.encode(uq, batch_size=64, normalize_embeddings=True)))
+        pe = model.encode(passages, batch_size=64, normalize_embeddings=True)
+        return np.array([float(qe[q] @ p) for q, p in zip(queries, pe)])
+    return score
+
+
+def torch_scorer(model_dir: Path, max_length: int = MAX_LENGTH) -> Scorer:
+    """Logits of the PyTorch cross-encoder (fp32), passage truncated to fit max_length."""
+    import torch  # noqa: PLC0415
+    from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: PLC0415
+
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    model = BertForSequenceClassification.from_pretrained(str(model_dir)).eval()
+
+    def score(queries: list[str], passages: list[str]) -> np.ndarray:
+        out = []
+        order = np.argsort([len(p) for p in passages])  # length-sorted batches: less padding
+        with torch.no_grad():
+            for start in range(0, len(order), 32):
+                idx = order[start:start + 32]
+                enc = tok([queries[i] for i in idx], [passages[i] for i in idx], truncation="only_second",
+                          max_length=max_length, padding=True, return_tensors="pt")
+                out.append(model(**enc).logits.squeeze(-1).numpy())
+        res = np.empty(len(passages), dtype=np.float32)
+        res[order] = np.concatenate(out)
+        return res
+    return score
+
+
+def encode_pairs(tokenizer_path: Path, queries: list[str], passages: list[str]) -> dict[str, np.ndarray]:
+    """Tokenise pairs with the shipped tokenizer.json (truncation only_second at MAX_LENGTH), pad to longest."""
+    from tokenizers import Tokenizer  # noqa: PLC0415
+
+    tok = Tokenizer.from_file(str(tokenizer_path))
+    enc = tok.encode_batch(list(zip(queries, passages)))
+    width = max(len(e.ids) for e in enc)
+    def pad(rows: list[list[int]]) -> np.ndarray:
+        return np.array([r + [0] * (width - len(r)) for r in rows], dtype=np.int64)
+    return {"input_ids": pad([e.ids for e in enc]), "attention_mask": pad([e.attention_mask for e in enc]),
+            "token_type_ids": pad([e.type_ids for e in enc])}
+
+
+def onnx_scorer(onnx_path: Path, tokenizer_path: Path = MODEL_OUT / "tokenizer.json") -> Scorer:
+    """Logits of an ONNX file run with onnxruntime (CPU), tokenised by the shipped tokenizer.json."""
+    import onnxruntime as ort  # noqa: PLC0415
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+
+    def score(queries: list[str], passages: list[str]) -> np.ndarray:
+        order = np.argsort([len(p) for p in passages])
+        res = np.empty(len(passages), dtype=np.float32)
+        for start in range(0, len(order), 32):
+            idx = order[start:start + 32]
+            feeds = encode_pairs(tokenizer_path, [queries[i] for i in idx], [passages[i] for i in idx])
+            res[idx] = sess.run(["logits"], feeds)[0][:, 0]
+        return res
+    return score
+
+
+def score_set(queries: list[dict], scorer: Scorer) -> list[np.ndarray]:
+    """Score every (query, candidate) pair of an eval set in one call."""
+    qs = [q["query"] for q in queries for _ in q["candidates"]]
+    ps = [c["text"] for q in queries for c in q["candidates"]]
+    flat = scorer(qs, ps)
+    out, pos = [], 0
+    for q in queries:
+        out.append(flat[pos:pos + len(q["candidates"])])
+        pos += len(q["candidates"])
+    return out
+
+
+def windows(text: str, size: int = 120, stride: int = 60) -> list[str]:
+    """Overlapping word windows, so an answer deep inside a long passage is seen by a 256-token model."""
+    words = text.split()
+    if len(words) <= size:
+        return [text]
+    return [" ".join(words[i:i + size]) for i in range(0, max(1, len(words) - size + stride), stride)]
+
+
+def load_presets() -> list[dict]:
+    """The page's presets as eval queries (never used in training); BM25 order computed per preset."""
+    out = []
+    for path in sorted(glob.glob(str(REPO / "static/presets/*.json"))):
+        if path.endswith("index.json"):
+            continue
+        p = json.loads(Path(path).read_text())
+        texts = [x["text"] for x in p["passages"]]
+        bm = BM25(texts).scores([p["query"]])[0]
+        out.append({"qid": p["id"], "query": p["query"], "bm25": bm,
+                    "candidates": [{"text": t, "rel": int(x["relevance"])} for t, x in zip(texts, p["passages"])]})
+    return out
+
+
+def preset_scores(presets: list[dict], scorer: Scorer) -> list[np.ndarray]:
+    """Max score over word windows of each passage (how a page that windows long passages would rank)."""
+    qs, ps, owner = [], [], []
+    for qi, q in enumerate(presets):
+        for ci, c in enumerate(q["candidates"]):
+            for w in windows(c["text"]):
+                qs.append(q["query"])
+                ps.append(w)
+                owner.append((qi, ci))
+    flat = scorer(qs, ps)
+    out = [np.full(len(q["candidates"]), -np.inf) for q in presets]
+    for (qi, ci), s in zip(owner, flat):
+        out[qi][ci] = max(out[qi][ci], s)
+    return out
+
+
+def preset_report(q: dict, s: np.ndarray) -> dict[str, float]:
+    """nDCG@10 and the share of (answer, off-topic) pairs ordered answer-first."""
+    rels = [c["rel"] for c in q["candidates"]]
+    order = np.argsort(-np.asarray(s), kind="stable")
+    m = metrics([rels[i] for i in order], rels)
+    pairs = [(i, j) for i in range(len(rels)) for j in range(len(rels)) if rels[i] == 2 and rels[j] == 0]
+    ok = np.mean([s[i] > s[j] for i, j in pairs]) if pairs else float("nan")
+    return {"ndcg@10": m["ndcg@10"], "ans>off": float(ok), "top1_answer": m["recall@1"]}
+
+
+def run_all(systems: dict[str, Scorer], cache_name: str | None = None) -> dict:
+    """Evaluate each system on every set and the presets; returns nested results."""
+    results: dict = {"sets": {}, "presets": {}}
+    presets = load_presets()
+    for name, _ in SETS:
+        queries = read_jsonl(WORK / f"{name}.jsonl")
+        results["sets"][name] = {"bm25": rank_eval(queries, [-np.arange(len(q["candidates"])) for q in queries]),
+                                 "n_queries": len(queries)}
+        for sys_name, scorer in systems.items():
+            results["sets"][name][sys_name] = rank_eval(queries, score_set(queries, scorer))
+            print(f"eval: {name} {sys_name} {results['sets'][name][sys_name]}", flush=True)
+    for sys_name, scorer in [("bm25", None), *systems.items()]:
+        scores = [q["bm25"] for q in presets] if scorer is None else preset_scores(presets, scorer)
+        for q, s in zip(presets, scores):
+            results["presets"].setdefault(q["qid"], {})[sys_name] = preset_report(q, s)
+    if cache_name:
+        write_json(WORK / cache_name, results)
+    return results
+
+
+def fmt_tables(results: dict, systems: list[str]) -> str:
+    """Markdown tables for the model card and the console."""
+    lines = []
+    for name, title in SETS:
+        r = results["sets"][name]
+        lines += [f"**{title}** — {r['n_queries']} queries, BM25 top-20 reranked", "",
+                  "| system | MRR@10 | nDCG@10 | Recall@1 |", "| --- | --- | --- | --- |"]
+        for s in ["bm25", *systems]:
+            m = r[s]
+            lines.append(f"| {s} | {m['mrr@10']:.3f} | {m['ndcg@10']:.3f} | {m['recall@1']:.3f} |")
+        lines.append("")
+    lines += ["**Presets** (`static/presets/`, never trained on) — nDCG@10 / share of (answer, off-topic) pairs "
+              "ordered answer-first / top-1 is an answer", "",
+              "| preset | " + " | ".join(["bm25", *systems]) + " |", "| --- |" + " --- |" * (len(systems) + 1)]
+    means = {s: [] for s in ["bm25", *systems]}
+    for qid, per in results["presets"].items():
+        cells = []
+        for s in ["bm25", *systems]:
+            m = per[s]
+            means[s].append(m)
+            cells.append(f"{m['ndcg@10']:.2f} / {m['ans>off']:.2f} / {'yes' if m['top1_answer'] else 'no'}")
+        lines.append(f"| {qid} | " + " | ".join(cells) + " |")
+    lines.append("| **mean** | " + " | ".join(
+        f"{np.mean([m['ndcg@10'] for m in means[s]]):.3f} / {np.mean([m['ans>off'] for m in means[s]]):.2f} / "
+        f"{int(sum(m['top1_answer'] for m in means[s]))}/{len(means[s])}" for s in ["bm25", *systems]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def run(torch_dir: Path = WORK / "model_torch", shipped: Path = MODEL_OUT / "onnx" / "model_quantized.onnx") -> None:
+    """Full evaluation of the shipped model; prints and saves the tables (training/work/eval.md)."""
+    systems = {"bi-encoder": biencoder_scorer(), "cross-encoder fp32 (PyTorch)": torch_scorer(torch_dir),
+               "cross-encoder int8 (shipped ONNX)": onnx_scorer(shipped)}
+    results = run_all(systems, "eval_results.json")
+    text = fmt_tables(results, list(systems))
+    (WORK / "eval.md").write_text(text)
+    print(text)

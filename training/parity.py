@@ -1,0 +1,54 @@
+"""Stage `parity`: shipped int8 ONNX vs PyTorch on 100 held-out pairs; writes the reference file the tests use."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from training.common import MAX_LENGTH, MODEL_OUT, REPO, SEED, WORK, read_jsonl, write_json
+
+REFERENCE = REPO / "tests" / "model" / "reference.json"
+
+
+def pick_pairs(n: int = 100) -> list[tuple[str, str]]:
+    """100 pairs from the held-out test split: one positive + one BM25 candidate per query, long ones included."""
+    rng = random.Random(SEED)
+    pairs = []
+    for q in rng.sample(read_jsonl(WORK / "debian_test.jsonl"), n // 2):
+        pos = [c for c in q["candidates"] if c["rel"]] or q["candidates"][:1]
+        other = [c for c in q["candidates"] if not c["rel"]]
+        pairs.append((q["query"], pos[0]["text"]))
+        pairs.append((q["query"], max(other, key=lambda c: len(c["text"]))["text"]))
+    return pairs[:n]
+
+
+def run() -> None:
+    """Compute PyTorch and ONNX logits, report max |dlogit| and Spearman, write tests/model/reference.json."""
+    from scipy.stats import spearmanr  # noqa: PLC0415
+
+    from training.evaluate import encode_pairs, onnx_scorer, torch_scorer  # noqa: PLC0415
+
+    pairs = pick_pairs()
+    qs, ps = [q for q, _ in pairs], [p for _, p in pairs]
+    pt = torch_scorer(WORK / "model_torch")(qs, ps)
+    int8 = onnx_scorer(MODEL_OUT / "onnx" / "model_quantized.onnx")(qs, ps)
+    fp32 = onnx_scorer(WORK / "onnx" / "model_fp32.onnx")(qs, ps)
+    rows = []
+    for q, p, logit in zip(qs, ps, pt):
+        enc = encode_pairs(MODEL_OUT / "tokenizer.json", [q], [p])
+        rows.append({"query": q, "passage": p, "input_ids": enc["input_ids"][0].tolist(),
+                     "token_type_ids": enc["token_type_ids"][0].tolist(), "torch_logit": round(float(logit), 5)})
+    n_trunc = sum(len(r["input_ids"]) == MAX_LENGTH for r in rows)
+    stats = {
+        "n_pairs": len(rows), "n_truncated_at_max_length": n_trunc,
+        "int8_vs_torch": {"max_abs_dlogit": float(np.abs(int8 - pt).max()),
+                          "mean_abs_dlogit": float(np.abs(int8 - pt).mean()),
+                          "spearman": float(spearmanr(int8, pt).statistic)},
+        "fp32_onnx_vs_torch": {"max_abs_dlogit": float(np.abs(fp32 - pt).max()),
+                               "spearman": float(spearmanr(fp32, pt).statistic)},
+    }
+    write_json(REFERENCE, {"about": "Held-out Debian pairs: token ids from models/minilm-l6-debian-ce/tokenizer.json and "
+                                    "logits of the PyTorch fp32 model the shipped int8 ONNX was exported from "
+                                    "(training/parity.py).", "max_length": MAX_LENGTH, "stats": stats, "pairs": rows})
+    write_json(WORK / "parity.json", stats)
+    print(f"parity: {stats}")

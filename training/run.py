@@ -1,0 +1,54 @@
+"""One command for the whole pipeline: `python3 training/run.py all` (or one stage: extract|mine|train|export|eval|parity|card)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+STAGES = ["extract", "mine", "train", "export", "eval", "parity", "card"]
+
+
+def stage(name: str, steps: int | None) -> None:
+    """Run one stage by name."""
+    if name == "extract":
+        from training import extract
+        extract.run()
+    elif name == "mine":
+        from training import mine
+        mine.run()
+    elif name == "train":
+        from training import train
+        cfg = train.TrainConfig() if steps is None else train.TrainConfig(steps=steps)
+        train.run(cfg)
+    elif name == "export":
+        from training import quantize
+        quantize.run()
+    elif name == "eval":
+        from training import evaluate
+        evaluate.run()
+    elif name == "parity":
+        from training import parity
+        parity.run()
+    elif name == "card":
+        from training import card
+        card.run()
+
+
+def main() -> None:
+    """Parse the stage and run it (or all stages in order), timing each."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("stage", choices=[*STAGES, "all"])
+    ap.add_argument("--steps", type=int, default=None, help="override training steps (default: TrainConfig)")
+    args = ap.parse_args()
+    for name in STAGES if args.stage == "all" else [args.stage]:
+        t0 = time.time()
+        print(f"== {name}", flush=True)
+        stage(name, args.steps)
+        print(f"== {name} done in {time.time() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
