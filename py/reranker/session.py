@@ -172,8 +172,8 @@ class RankingSession:
                 self._by_text.setdefault(self.window_text(p, w), []).append((p, w))
         self._pairs_done = 0
         self._scored = 0
-        self._fill_from_cache()
         self._settled: set[int] = set()
+        self._fill_from_cache()
         self._order: list[int] = []
         self._keys: list[tuple] = []
         self._rank: list[int] = []
