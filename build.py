@@ -292,20 +292,17 @@ def hub_connect_sources(hub_host: str) -> list[str]:
     return sources
 
 
-def content_security_policy(flavour: str, hub_host: str, *, document: bool) -> str:
-    """An enforced CSP allowing exactly what the runtimes need (reasons in README.md, "Security headers").
+def content_security_policy(flavour: str, hub_host: str) -> str:
+    """The enforced CSP: exactly what PyScript, Pyodide and ONNX Runtime Web need (reasons in README.md).
 
-    document=True is the policy of index.html, which runs PyScript: PyScript 0.7.31 builds its hook
-    functions with `Function(...)` at start-up, so the page needs 'unsafe-eval'. Scripts loaded as workers
-    (app/, vendor/) get the strict policy without it: their CSP comes from their own response.
-    """
+    No 'unsafe-eval': PyScript 0.7.31 would need it for its worker hooks, which app/pyscript-csp.js clears
+    because the page runs no PyScript workers."""
     cdn = [CDN_ORIGIN] if flavour == "cdn" else []
     # Cross-origin ORT scripts cannot start workers directly; ORT copies them into blob: URLs.
     blob = ["blob:"] if flavour == "cdn" else []
-    eval_ = ["'unsafe-eval'"] if document else []
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'wasm-unsafe-eval'", *eval_, *cdn, *blob],
+        "script-src": ["'self'", "'wasm-unsafe-eval'", *cdn, *blob],
         "style-src": ["'self'", *cdn],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
@@ -313,18 +310,19 @@ def content_security_policy(flavour: str, hub_host: str, *, document: bool) -> s
         "worker-src": ["'self'", *blob],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
+        "form-action": ["'none'"],
+        "frame-ancestors": ["'none'"],
     }
-    if document:
-        directives |= {"form-action": ["'none'"], "frame-ancestors": ["'none'"]}
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
-def security_headers() -> dict[str, str]:
-    """Headers every response carries (the CSP is added per path by `header_rules`)."""
+def security_headers(flavour: str, hub_host: str) -> dict[str, str]:
+    """Headers every response carries (dist/_headers, build.py serve and the test server)."""
     return {
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Embedder-Policy": "require-corp",
         "Cross-Origin-Resource-Policy": "same-origin",
+        "Content-Security-Policy": content_security_policy(flavour, hub_host),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
@@ -335,15 +333,9 @@ def security_headers() -> dict[str, str]:
 HeaderRules = list[tuple[str, list[tuple[str, str]]]]
 
 
-def header_rules(flavour: str, hub_host: str, top_level_dirs: Sequence[str]) -> HeaderRules:
-    """`_headers` rules: common headers on /*, the page CSP on the document, the strict CSP elsewhere.
-
-    Path patterns never overlap for the CSP (static hosts join repeated headers, which would intersect policies)."""
-    page_csp = [("Content-Security-Policy", content_security_policy(flavour, hub_host, document=True))]
-    strict_csp = [("Content-Security-Policy", content_security_policy(flavour, hub_host, document=False))]
-    rules: HeaderRules = [("/*", list(security_headers().items())), ("/", page_csp), ("/index.html", page_csp)]
-    rules += [(f"/{name}/*", strict_csp) for name in sorted(top_level_dirs)]
-    return rules
+def header_rules(flavour: str, hub_host: str) -> HeaderRules:
+    """`_headers` rules: every header on every path."""
+    return [("/*", list(security_headers(flavour, hub_host).items()))]
 
 
 def headers_file(rules: HeaderRules) -> str:
@@ -351,9 +343,9 @@ def headers_file(rules: HeaderRules) -> str:
     return "".join(f"{pattern}\n" + "".join(f"  {n}: {v}\n" for n, v in headers) for pattern, headers in rules)
 
 
-def parse_headers_file(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
+def parse_headers_file(text: str) -> HeaderRules:
     """Parse a `_headers` file into [(path pattern, [(name, value), ...]), ...]."""
-    rules: list[tuple[str, list[tuple[str, str]]]] = []
+    rules: HeaderRules = []
     for raw in text.splitlines():
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
@@ -365,7 +357,7 @@ def parse_headers_file(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
     return rules
 
 
-def headers_for_path(rules: Sequence[tuple[str, list[tuple[str, str]]]], url_path: str) -> list[tuple[str, str]]:
+def headers_for_path(rules: HeaderRules, url_path: str) -> list[tuple[str, str]]:
     """Headers of every `_headers` rule whose pattern matches url_path (`*` matches anything)."""
     result = []
     for pattern, headers in rules:
@@ -437,8 +429,7 @@ def build(
         asm.copy("vendor/transformers/transformers.min.js", nm / "@huggingface" / "transformers" / "dist" / "transformers.min.js")
         for name in ORT_FILES:
             asm.copy(f"vendor/ort/{name}", nm / "onnxruntime-web" / "dist" / name)
-    top_dirs = sorted({rel.split("/", 1)[0] for rel in [*asm.copies, *asm.texts] if "/" in rel})
-    asm.write("_headers", headers_file(header_rules(flavour, hub_host, top_dirs)))
+    asm.write("_headers", headers_file(header_rules(flavour, hub_host)))
     asm.write(".build.json", json.dumps({"flavour": flavour, "hub_host": hub_host, "versions": versions}, indent=2) + "\n")
     stats = asm.sync(out)
     return BuildResult(out=out, flavour=flavour, stats=stats, seconds=time.perf_counter() - started)

@@ -73,7 +73,7 @@ def test_cdn_build_pins_exactly_the_lockfile_versions(build_variant: Any, build_
         "transformers": locked["@huggingface/transformers"], "ort": locked["onnxruntime-web"],
     }
     csp = page_csp(dist, build_module)
-    assert "https://cdn.jsdelivr.net" in csp and "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval' https://cdn.jsdelivr.net" in csp
+    assert "https://cdn.jsdelivr.net" in csp and "script-src 'self' 'wasm-unsafe-eval' https://cdn.jsdelivr.net blob:;" in csp
 
 
 def test_vendored_runtimes_are_the_lockfile_packages(dist_dir: Path) -> None:
