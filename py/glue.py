@@ -1,8 +1,253 @@
-"""PyScript glue: the only module that touches the DOM from Python."""
+"""PyScript glue: exposes the `reranker` package to the page's JavaScript as JSON-in / JSON-out calls.
 
+Boundary: JavaScript (app/page.js) only moves data (DOM, worker messages, clipboard); every ranking
+decision (parsing, validation, order, ranks, deltas, sink/cut, metrics, export, share) is made here by
+`reranker`. Each call takes and returns one JSON string, so no Python<->JS proxies are created per call:
+the only proxies are the bound methods registered once at start-up.
+"""
+
+from __future__ import annotations
+
+import json
 import platform
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from pyscript import document
+from reranker import (InputError, RankingSession, RerankerError, ScoreCache, ShareState, calibration_for,
+                      decode_share, encode_share, format_passages, matches_preset, parse_passages, passage_budget,
+                      split_windows, to_csv, to_json, to_markdown)
+from reranker.parse import Passage
 
-document.getElementById("python-version").textContent = platform.python_version()
-document.documentElement.dataset.phase = "ready"
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_TOP_K = 5
+MIN_PASSAGES = 2
+COLUMN_LABELS = {"original": "Original order", "bm25": "BM25 (lexical)", "biencoder": "Bi-encoder (vectors)",
+                 "cross_encoder": "Cross-encoder"}
+
+
+def _error(exc: Exception) -> dict:
+    """Error payload the page shows next to `field` (query | passages | model | share | threshold | top_k)."""
+    if isinstance(exc, RerankerError):
+        return {"error": exc.to_dict()}
+    return {"error": {"code": "internal", "field": "",
+                      "message": f"The ranking code failed unexpectedly ({type(exc).__name__}: {exc})."}}
+
+
+def _json_call(method: Callable[..., Any]) -> Callable[..., str]:
+    """Wrap an API method: JSON string arguments in, JSON string out, errors as {"error": ...}."""
+    def call(*args: str) -> str:
+        try:
+            result = method(*(json.loads(a) if isinstance(a, str) else a for a in args))
+        except Exception as exc:  # the page must get a message, never a Python traceback
+            result = _error(exc)
+        return json.dumps(result, ensure_ascii=False, allow_nan=False)
+    call.__name__ = method.__name__
+    call.__doc__ = method.__doc__
+    return call
+
+
+def _labels_lookup(pairs: Sequence[Sequence[Any]] | None) -> dict[str, int]:
+    """[[text, relevance], ...] from the page -> {text: relevance}."""
+    out: dict[str, int] = {}
+    for item in pairs or []:
+        if len(item) == 2 and isinstance(item[0], str) and item[1] in (0, 1, 2):
+            out[item[0]] = int(item[1])
+    return out
+
+
+def _row(row: Any) -> dict:
+    """Row for the view without its text (the page keeps texts by index from `start`)."""
+    data = row.to_dict()
+    del data["text"]
+    if data["window"] is not None:
+        data["window"] = {"start": data["window"]["start"], "end": data["window"]["end"]}
+    return data
+
+
+class PageGlue:
+    """State of the page's ranking: one session per slot ("a" = main model, "b" = compared model)."""
+
+    def __init__(self) -> None:
+        self.cache = ScoreCache()
+        self.sessions: dict[str, RankingSession] = {}
+
+    # -- input ----------------------------------------------------------------------------------------
+
+    def _parse(self, payload: Mapping) -> tuple[str, list[Passage], list[dict]]:
+        """Validate query and passages; labels from JSON input win over labels the page remembers."""
+        query = str(payload.get("query") or "")
+        parsed = parse_passages(str(payload.get("passages") or ""), str(payload.get("mode") or "auto"))
+        if parsed.query and not query.strip():
+            query = parsed.query
+        remembered = _labels_lookup(payload.get("labels"))
+        passages = [Passage(p.index, p.text, p.source,
+                            p.relevance if p.relevance is not None else remembered.get(p.text), p.duplicate_of)
+                    for p in parsed.passages]
+        notices = [n.to_dict() for n in parsed.notices if n.code != "single_passage"]
+        if len(passages) < MIN_PASSAGES:
+            single = next((n.message for n in parsed.notices if n.code == "single_passage"),
+                          "Add at least two passages to rank.")
+            raise InputError("too_few_passages", single, "passages")
+        return query, passages, notices
+
+    def inspect(self, payload: Mapping) -> dict:
+        """Live counts for the input panel: passages, how many get split into windows, notices or the error."""
+        try:
+            parsed = parse_passages(str(payload.get("passages") or ""), str(payload.get("mode") or "auto"))
+        except InputError as exc:
+            return {"count": 0, "windowed": 0, "mode": None, "notices": [], **_error(exc)}
+        max_tokens = int((payload.get("model") or {}).get("max_length") or 512)
+        budget = passage_budget(str(payload.get("query") or ""), max_tokens)
+        windowed = 0
+        if budget >= 16:
+            windowed = sum(1 for p in parsed.passages if len(split_windows(p.text, budget)) > 1)
+        return {"count": len(parsed.passages), "windowed": windowed, "mode": parsed.mode,
+                "notices": [n.to_dict() for n in parsed.notices], "labelled": sum(
+                    1 for p in parsed.passages if p.relevance is not None)}
+
+    # -- a run ----------------------------------------------------------------------------------------
+
+    def start(self, payload: Mapping) -> dict:
+        """New session for a slot: returns texts, the pairs the worker must score and the first view."""
+        slot = str(payload.get("slot") or "a")
+        model = payload.get("model") or {}
+        if not model.get("id"):
+            raise InputError("no_model", "Choose a model first.", "model")
+        query, passages, notices = self._parse(payload)
+        session = RankingSession(query, passages, str(model["id"]), int(model.get("max_length") or 512),
+                                 calibration=calibration_for(model), cache=self.cache,
+                                 threshold=payload.get("threshold", DEFAULT_THRESHOLD),
+                                 top_k=payload.get("topK", DEFAULT_TOP_K))
+        previous = self.sessions.get(slot)
+        if previous is not None and not previous.done:
+            previous.cancel()
+        self.sessions[slot] = session
+        pairs = session.pending_pairs()
+        return {"slot": slot, "session": session.id, "query": session.query,
+                "texts": [p.text for p in session.passages], "relevance": session.relevance,
+                "pairs": pairs, "cached": session.view().pairs_total - len(pairs), "notices": notices,
+                "view": self._view(session, full=True)}
+
+    def add(self, slot: str, results: Sequence[Mapping]) -> dict:
+        """Feed a batch of worker results ({key, logit, tokens}); returns the changed rows and the new order."""
+        session = self.sessions[slot]
+        session.add_scores(results)
+        return self._view(session, full=False)
+
+    def cancel(self, slot: str) -> dict:
+        """Stop a run: pending rows stay pending, later scores are only cached."""
+        session = self.sessions.get(slot)
+        return self._view(session.cancel(), full=True) if session else {"cancelled": True}
+
+    def settings(self, slot: str, threshold: float | None, top_k: int | None) -> dict:
+        """Change threshold and top-k cut: a new view, no re-scoring."""
+        session = self.sessions[slot]
+        session.set_threshold(threshold)
+        session.set_top_k(top_k)
+        return self._view(session, full=False)
+
+    def relevance(self, slot: str, index: int, relevance: int | None) -> dict:
+        """Label a passage (metrics update); returns the view."""
+        session = self.sessions[slot]
+        session.set_relevance(int(index), relevance)
+        return self._view(session, full=False)
+
+    def view(self, slot: str) -> dict:
+        """The full current view of a slot."""
+        return self._view(self.sessions[slot], full=True)
+
+    def _view(self, session: RankingSession, full: bool) -> dict:
+        """What the page renders: rows (all, or only changed ones), order, cut, event detail, top result."""
+        update = session.view()
+        changed = set(update.changed)
+        rows = update.rows if full else [r for r in update.rows if r.index in changed]
+        top = None
+        if update.done and update.rows:
+            first = update.rows[0]
+            top = {"index": first.index, "score": first.score, "sunk": first.sunk}
+        return {"session": session.id, "order": list(update.order), "rows": [_row(r) for r in rows],
+                "full": full, "scored": update.scored, "total": update.total, "pairsDone": update.pairs_done,
+                "pairsTotal": update.pairs_total, "done": update.done, "cancelled": update.cancelled,
+                "threshold": update.threshold, "topK": update.top_k, "cutAfter": update.top_k,
+                "sunk": sum(1 for r in update.rows if r.sunk), "detail": update.event_detail(), "top": top}
+
+    # -- compare columns, export, share ---------------------------------------------------------------
+
+    def compare(self, slot: str, k: int | None = None, biencoder: Sequence[float] | None = None) -> dict:
+        """Compare columns (original, BM25, bi-encoder if scores are given, cross-encoder) with nDCG@k / MRR."""
+        session = self.sessions[slot]
+        k = int(k or session.top_k or DEFAULT_TOP_K)
+        orders = session.orders(biencoder)
+        metrics = session.metrics(k=k, biencoder_scores=biencoder) or {}
+        done = session.done
+        columns = []
+        for name, order in orders.items():
+            m = metrics.get(name)
+            columns.append({"id": name, "label": COLUMN_LABELS.get(name, name), "order": order,
+                            "metrics": {"ndcg": m["ndcg"], "mrr": m["mrr"]} if m else None,
+                            "pending": name == "cross_encoder" and not done})
+        return {"k": k, "columns": columns, "relevance": session.relevance}
+
+    def export(self, slot: str, fmt: str) -> dict:
+        """Export the slot's session as json | markdown | csv text."""
+        session = self.sessions[slot]
+        writers = {"json": to_json, "markdown": to_markdown, "csv": to_csv}
+        if fmt not in writers:
+            raise InputError("bad_format", f"Unknown export format '{fmt}'.", "export")
+        return {"format": fmt, "text": writers[fmt](session)}
+
+    def share(self, payload: Mapping) -> dict:
+        """Share string for the page state; a built-in preset left unchanged is shared as its short id."""
+        query, passages, _ = self._parse(payload)
+        model = str(payload.get("model") or "")
+        default_model = str(payload.get("defaultModel") or "")
+        threshold = payload.get("threshold", DEFAULT_THRESHOLD)
+        # Links store "no top-k" for the page default, so an untouched preset shares as its short id.
+        top_k = payload.get("topK", DEFAULT_TOP_K)
+        top_k = None if top_k == DEFAULT_TOP_K else top_k
+        labels = [p.relevance for p in passages]
+        state = ShareState(query=query.strip(), passages=[p.text for p in passages], model=model,
+                           labels=labels if any(x is not None for x in labels) else [], threshold=threshold,
+                           top_k=top_k, mode="lines")
+        preset = payload.get("preset")
+        if isinstance(preset, Mapping) and matches_preset(state, preset):
+            state = ShareState(preset=str(preset["id"]), model="" if model == default_model else model,
+                               threshold=threshold, top_k=top_k, passages=[], labels=[], query="")
+        elif str(payload.get("mode") or "lines") in ("paragraphs", "json"):
+            state.mode = str(payload.get("mode"))
+        return {"code": encode_share(state)}
+
+    def restore(self, code: str) -> dict:
+        """Decode a share string into what the page fills in (textarea text via `format_passages`)."""
+        state = decode_share(code)
+        text, mode = format_passages(state.passages, state.mode) if state.passages else ("", state.mode)
+        labels = [[t, r] for t, r in zip(state.passages, state.labels) if r is not None]
+        return {"preset": state.preset, "query": state.query, "passages": text, "mode": mode,
+                "model": state.model, "labels": labels, "threshold": state.threshold,
+                "topK": DEFAULT_TOP_K if state.top_k is None else state.top_k}
+
+
+API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "view", "compare", "export", "share",
+               "restore")
+
+
+def register(glue: PageGlue) -> None:
+    """Publish the API on `window.rerankerGlue` once and tell the page that Python is ready."""
+    import js  # noqa: PLC0415 - browser only
+    from pyodide.ffi import create_proxy, to_js  # noqa: PLC0415 - browser only
+
+    api = {name: create_proxy(_json_call(getattr(glue, name))) for name in API_METHODS}
+    info = {"python": platform.python_version(), "implementation": sys.implementation.name,
+            "pyodide": getattr(sys.modules.get("pyodide"), "__version__", ""),
+            "defaults": {"threshold": DEFAULT_THRESHOLD, "topK": DEFAULT_TOP_K, "minPassages": MIN_PASSAGES}}
+    api["info"] = json.dumps(info)
+    js.window.rerankerGlue = to_js(api, dict_converter=js.Object.fromEntries)
+    version = js.document.getElementById("python-version")
+    if version is not None:
+        version.textContent = info["python"]
+    js.document.dispatchEvent(js.CustomEvent.new("reranker:glue-ready"))
+
+
+if sys.platform == "emscripten":
+    register(PageGlue())
