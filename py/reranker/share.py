@@ -85,10 +85,11 @@ def _b64encode(data: bytes) -> str:
 
 def _b64decode(text: str) -> bytes:
     """Strict base64url decode (padding optional)."""
-    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+    if not re.fullmatch(r"[A-Za-z0-9_-]*={0,2}", text):
         raise ShareError("share_damaged", "This share link is damaged: it contains characters a share link "
                          "never has (was it cut or re-wrapped?).")
     try:
+        text = text.rstrip("=")
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise ShareError("share_damaged", "This share link is damaged: it is cut short.") from None
