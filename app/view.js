@@ -17,6 +17,7 @@ const DEFAULTS = {
   excerptBefore: 70,        // characters of context before the window in an excerpt (about one line)
   excerptChars: 900,        // minimum excerpt length, so an excerpt always fills its reserved lines
   flashMs: 900,             // reduced motion: how long a changed row stays highlighted
+  largeList: 300,           // above this many rows, off-screen rows skip layout (content-visibility)
 };
 
 const REL_LABEL = { 2: "answers the query", 1: "partly relevant", 0: "not relevant" };
@@ -113,6 +114,8 @@ export class ResultList {
     const reduced = this.reducedMotion;
     const animate = !reduced && this.ol.isConnected && typeof Element.prototype.animate === "function";
     this.ol.classList.toggle("reduced-motion", reduced);
+    // Long lists let the browser skip layout and paint of off-screen rows (see .result-list.is-large).
+    this.ol.classList.toggle("is-large", rows.length > this.options.largeList);
 
     // FIRST: where is every row drawn right now (including any in-flight transform)?
     let first = null;
