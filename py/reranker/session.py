@@ -77,7 +77,8 @@ class Update:
     """State after an arrival. Lists indexed by original index: `ranks`, `moves`; `order` is display order.
 
     `changed` lists the original indexes whose row differs from the previous update (rank, move, score...).
-    Rows are built on demand (`rows`, `row(i)`, `to_dict`) so an update stays cheap for 2,000 passages.
+    Rows are built on demand (`rows`, `row(i)`, `to_dict`) so an update stays cheap for 2,000 passages:
+    per frame, prefer `[u.row(i) for i in u.changed]` over `u.rows` (which builds all n rows).
     """
 
     order: list[int]
@@ -95,6 +96,7 @@ class Update:
     revision: int
     ignored: int
     info: list[_Info]
+    sunk_count: int = 0
 
     def row(self, index: int) -> Row:
         """Row of one original index."""
@@ -119,7 +121,7 @@ class Update:
                 "scored": self.scored, "total": self.total, "pairsDone": self.pairs_done,
                 "pairsTotal": self.pairs_total, "done": self.done, "cancelled": self.cancelled,
                 "threshold": self.threshold, "topK": self.top_k, "cutAfter": self.top_k,
-                "revision": self.revision, "ignored": self.ignored}
+                "revision": self.revision, "ignored": self.ignored, "sunkCount": self.sunk_count}
 
 
 @dataclass(slots=True)
@@ -289,18 +291,24 @@ class RankingSession:
 
     def set_threshold(self, threshold: float | None) -> Update:
         """Change the sink threshold (0-1 or None); no re-scoring. Only rows that cross it are re-placed."""
-        self.threshold = _check_threshold(threshold)
-        flipped = {p for p, key in enumerate(self._keys) if key[0] != 1 and self._sort_key(p)[0] != key[0]}
-        self._last = self._rebuild(flipped) if len(flipped) * 4 > len(self._keys) else self._incremental(flipped)
-        return self._last
+        return self.set_view(threshold, self.top_k)
 
     def set_top_k(self, top_k: int | None) -> Update:
         """Change the top-k cut (None = no cut); no re-scoring: only rows crossing the cut change."""
-        old = self.top_k
-        self.top_k = _check_top_k(top_k)
+        return self.set_view(self.threshold, top_k)
+
+    def set_view(self, threshold: float | None, top_k: int | None) -> Update:
+        """Change threshold and top-k together in one update (its `changed` covers both)."""
+        threshold, top_k = _check_threshold(threshold), _check_top_k(top_k)
         n = len(self._order)
-        low, high = sorted((n if old is None else min(old, n), n if self.top_k is None else min(self.top_k, n)))
-        self._last = self._incremental(set(), extra_changed=self._order[low:high])
+        low, high = sorted((0 if self.top_k is None else min(self.top_k, n), 0 if top_k is None else min(top_k, n)))
+        crossing = set(self._order[low:high])    # rows whose in-top-k flag flips without changing rank
+        self.threshold, self.top_k = threshold, top_k
+        flipped = {p for p, key in enumerate(self._keys) if key[0] != 1 and self._sort_key(p)[0] != key[0]}
+        if len(flipped) * 4 > n:
+            self._last = self._rebuild(flipped | crossing)
+        else:
+            self._last = self._incremental(flipped, extra_changed=crossing)
         return self._last
 
     def set_relevance(self, index: int, relevance: int | None) -> Update:
@@ -430,6 +438,7 @@ class RankingSession:
         """Full re-sort, O(n log n): at start (refresh all) and when a threshold change flips many rows."""
         n = len(self.passages)
         self._keys = [self._sort_key(p) for p in range(n)]
+        self._sunk_count = sum(1 for key in self._keys if key[0] == 2)
         self._order = sorted(range(n), key=self._keys.__getitem__)
         if refresh is None or not self._info:
             self._info = [self._make_info(p) for p in range(n)]
@@ -457,7 +466,9 @@ class RankingSession:
             del order[position]
         span = list(old_positions)
         for p in sorted(touched):
+            self._sunk_count -= keys[p][0] == 2
             keys[p] = self._sort_key(p)
+            self._sunk_count += keys[p][0] == 2
             position = bisect.bisect_left(order, keys[p], key=keys.__getitem__)
             order.insert(position, p)
             span.append(position)
@@ -486,7 +497,7 @@ class RankingSession:
         n = len(self.passages)
         return Update(self._order[:], self._rank[:], self._moves[:], changed, self._scored, n, self._pairs_done,
                       len(self._by_text), self._scored == n, self.cancelled, self.threshold, self.top_k,
-                      self._revision, self.ignored, self._info[:])
+                      self._revision, self.ignored, self._info[:], self._sunk_count)
 
 
 def _check_threshold(threshold: float | None) -> float | None:

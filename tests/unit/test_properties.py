@@ -85,9 +85,31 @@ def expected_final_order(session, logits_by_text):
     return [k[2] for k in sorted(keyed)]
 
 
-@given(scored_runs())
+def check_update(previous, update, n):
+    """Invariants of one update relative to the previous one."""
+    assert sorted(update.order) == list(range(n))                          # a permutation
+    assert [update.ranks[p] for p in update.order] == list(range(1, n + 1))
+    rows = update.rows
+    # kept (scored, not sunk) rows, then pending rows in original order, then sunk rows
+    groups = [0 if r.state == "scored" and not r.sunk else 1 if r.state == "pending" else 2 for r in rows]
+    assert groups == sorted(groups)
+    pending = [r.index for r in rows if r.state == "pending"]
+    assert pending == sorted(pending)
+    # the incremental update equals a full re-sort; ties broken by original position
+    assert update.order == sorted(range(n), key=lambda i: (groups[update.ranks[i] - 1], -(update.row(i).raw or 0.0), i))
+    # `changed` is exactly the set of rows whose visible state differs from the previous update
+    differs = {i for i in range(n) if previous.row(i).to_dict() != update.row(i).to_dict()}
+    assert set(update.changed) == differs
+    for i in range(n):
+        assert update.row(i).move == previous.ranks[i] - update.ranks[i]
+    assert update.sunk_count == sum(1 for r in rows if r.sunk)
+    assert [r.in_top_k for r in rows] == [update.top_k is not None and r.rank <= update.top_k for r in rows]
+
+
+@given(scored_runs(), st.lists(st.tuples(st.one_of(st.none(), st.floats(0, 1)),
+                                         st.one_of(st.none(), st.integers(1, 30))), max_size=6))
 @settings(max_examples=200, deadline=None)
-def test_ranking_invariants(run):
+def test_ranking_invariants(run, view_changes):
     texts, logits, seed, threshold, batch = run
     logits_by_text = {}
     for text, value in zip(texts, logits):
@@ -97,24 +119,19 @@ def test_ranking_invariants(run):
     random.Random(seed).shuffle(pairs)
     previous = session.view()
     n = len(texts)
+    changes = list(view_changes)
     for start in range(0, len(pairs), batch):
         chunk = pairs[start:start + batch]
         update = session.add_scores([{"key": p["key"], "logit": logits_by_text[p["text"]]} for p in chunk])
-        assert sorted(update.order) == list(range(n))                      # a permutation
-        assert [update.ranks[p] for p in update.order] == list(range(1, n + 1))
-        # pending rows keep their original relative order and sit between kept and sunk rows
-        groups = [0 if r.state == "scored" and not r.sunk else 1 if r.state == "pending" else 2 for r in update.rows]
-        assert groups == sorted(groups)
-        pending = [r.index for r in update.rows if r.state == "pending"]
-        assert pending == sorted(pending)
-        # the incremental update equals a full re-sort
-        assert update.order == sorted(range(n), key=lambda i: (
-            groups[update.ranks[i] - 1], -(update.row(i).raw or 0.0), i))
-        # `changed` is exactly the set of rows whose visible state differs from the previous update
-        differs = {i for i in range(n) if previous.row(i).to_dict() != update.row(i).to_dict()}
-        assert set(update.changed) == differs
-        for i in range(n):
-            assert update.row(i).move == previous.ranks[i] - update.ranks[i]
+        check_update(previous, update, n)
+        previous = update
+        if changes and start % 2 == 0:                 # threshold / top-k moved by the user mid-stream
+            update = session.set_view(*changes.pop())
+            check_update(previous, update, n)
+            previous = update
+    for change in changes:
+        update = session.set_view(*change)
+        check_update(previous, update, n)
         previous = update
     final = session.view()
     assert final.done

@@ -269,3 +269,20 @@ def test_old_updates_are_snapshots():
     first = session.view()
     session.add_score(session.pending_pairs()[4]["key"], 2.0)
     assert first.order == [0, 1, 2, 3, 4] and first.row(4).state == "pending"
+
+
+def test_set_view_changes_threshold_and_cut_in_one_update():
+    session = RankingSession("q", TEXTS, "m", threshold=0.5, top_k=1)
+    session.add_scores([(p["key"], x) for p, x in zip(session.pending_pairs(), [0.5, -1.0, 2.0, -3.0, 2.5])])
+    update = session.set_view(0.8, 3)                    # 0 (score 0.62) sinks; cut grows from 1 to 3
+    assert update.order == [4, 2, 0, 1, 3]
+    assert [r.index for r in update.rows if r.sunk] == [0, 1, 3] and update.sunk_count == 3
+    assert [r.index for r in update.rows if r.in_top_k] == [4, 2, 0]
+    assert set(update.changed) == {0, 2}
+
+
+def test_removing_the_cut_clears_every_top_k_flag():
+    session = RankingSession("q", TEXTS[:2], "m", top_k=5)
+    assert all(r.in_top_k for r in session.view().rows)
+    update = session.set_top_k(None)
+    assert not any(r.in_top_k for r in update.rows) and update.changed == [0, 1]
