@@ -274,6 +274,7 @@ def test_old_updates_are_snapshots():
 def test_set_view_changes_threshold_and_cut_in_one_update():
     session = RankingSession("q", TEXTS, "m", threshold=0.5, top_k=1)
     session.add_scores([(p["key"], x) for p, x in zip(session.pending_pairs(), [0.5, -1.0, 2.0, -3.0, 2.5])])
+    assert session.set_view(0.5, 1).changed == [0, 1, 2, 3, 4]   # same settings: the moves reset to 0
     update = session.set_view(0.8, 3)                    # 0 (score 0.62) sinks; cut grows from 1 to 3
     assert update.order == [4, 2, 0, 1, 3]
     assert [r.index for r in update.rows if r.sunk] == [0, 1, 3] and update.sunk_count == 3
