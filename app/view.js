@@ -222,8 +222,10 @@ export class ResultList {
     for (const { node, dy, to } of moves) {
       const limit = Math.max(viewH, Math.abs(to) + viewH);
       const start = Math.max(-limit, Math.min(limit, dy));
+      // Rows climbing pass over rows sinking (z-index is discrete, held for the whole move).
+      const z = dy > 0 ? 2 : 1;
       const anim = node.animate(
-        [{ transform: `translateY(${start}px)` }, { transform: "translateY(0)" }],
+        [{ transform: `translateY(${start}px)`, zIndex: z }, { transform: "translateY(0)", zIndex: z }],
         { duration, easing },
       );
       anim.id = "flip";
@@ -568,7 +570,20 @@ export function renderCompare(container, columns, options = {}) {
 
   container.replaceChildren(grid);
 
-  const draw = () => drawCompareLines(grid, svg);
+  const draw = () => {
+    drawCompareLines(grid, svg);
+    // A sideways-scrolling comparison must be reachable by keyboard (WCAG 2.1.1).
+    const scrolls = container.scrollWidth > container.clientWidth + 1;
+    if (scrolls && container.getAttribute("tabindex") !== "0") {
+      container.setAttribute("tabindex", "0");
+      container.setAttribute("role", "region");
+      container.setAttribute("aria-label", "Rank comparison, scrolls sideways");
+    } else if (!scrolls && container.getAttribute("aria-label") === "Rank comparison, scrolls sideways") {
+      container.removeAttribute("tabindex");
+      container.removeAttribute("role");
+      container.removeAttribute("aria-label");
+    }
+  };
   let state = compareState.get(container);
   if (!state) {
     state = { draw };

@@ -62,8 +62,8 @@ async (base) => {
       };
     });
   window.domOrder = () => [...document.querySelectorAll("#results li.passage")].map(li => Number(li.dataset.index));
-  window.tops = () => Object.fromEntries([...document.querySelectorAll("#results li.passage")]
-    .map(li => [li.dataset.index, li.getBoundingClientRect().top]));
+  window.tops = () => Object.fromEntries([...document.querySelectorAll("#results li.passage, #results li.cut-line")]
+    .map(li => [li.dataset.index ?? "cut", li.getBoundingClientRect().top]));
   window.settle = () => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)));
   window.flips = () => document.getAnimations().filter(a => a.id === "flip" && a.playState === "running");
 }
@@ -86,7 +86,7 @@ def short_texts(n: int) -> list[str]:
 def test_render_writes_the_dom_contract(page: Any, base_url: str) -> None:
     """Rows carry index/rank/state/score/sunk/relevance, the rank change, and follow the given order."""
     open_fixture(page, base_url, short_texts(8))
-    result = page.evaluate("""() => {
+    result = page.evaluate("""async () => {
       const original = [0, 1, 2, 3, 4, 5, 6, 7];
       list.render(makeRows(original, null), {cutAfter: 3});
       const pending = [...document.querySelectorAll("#results li.passage")].map(li => ({...li.dataset}));
@@ -102,9 +102,12 @@ def test_render_writes_the_dom_contract(page: Any, base_url: str) -> None:
         checked: li.querySelector("input.relevance-box").checked,
         mixed: li.querySelector("input.relevance-box").indeterminate,
       }));
+      await settle();
+      const colour = (i) => getComputedStyle(document.querySelector(`#results li[data-index="${i}"] .passage-text`)).color;
+      const faded = {kept: colour(2), sunk: colour(0)};
       const children = [...document.querySelector("#results").children].map(
         li => li.classList.contains("cut-line") ? "cut" : li.dataset.index);
-      return {pending, rows, children, cutText: document.querySelector(".cut-line").textContent};
+      return {pending, rows, children, faded, cutText: document.querySelector(".cut-line").textContent};
     }""")
     assert [r["state"] for r in result["pending"]] == ["pending"] * 8
     assert all("score" not in r for r in result["pending"])
@@ -122,6 +125,7 @@ def test_render_writes_the_dom_contract(page: Any, base_url: str) -> None:
     assert rows[0]["relevance"] == "2" and rows[0]["checked"] and not rows[0]["mixed"]
     assert rows[4]["relevance"] == "1" and rows[4]["mixed"]
     assert rows[3]["relevance"] == "0" and not rows[3]["checked"]
+    assert result["faded"]["sunk"] != result["faded"]["kept"], "sunk rows should look faded"
     # The cut line sits right after the top 3 and says what it means.
     assert result["children"] == ["2", "6", "4", "cut", "7", "1", "0", "3", "5"]
     assert "Top 3 sent to the LLM" in result["cutText"] and "5 dropped" in result["cutText"]
@@ -158,6 +162,7 @@ def test_resort_interrupted_mid_animation_retargets_without_jumps(page: Any, bas
     assert first["running"] > 0, "the second render should still be animating when the third arrives"
     # The rows were really mid-flight (otherwise the continuity check below proves nothing).
     assert any(t is not None and t > 0 for t in first["layout"].values())
+    assert "cut" in first["before"] and "cut" in first["after"]
     jumps = {i: abs(first["after"][i] - first["before"][i]) for i in first["before"]}
     assert max(jumps.values()) < 3, f"rows jumped on re-target: {jumps}"
     assert first["retargeted"] > 0, "the third render should animate from the in-flight positions"
@@ -314,12 +319,14 @@ def test_compare_columns_show_where_relevant_passages_went(page: Any, base_url: 
     assert sorted(result["links"]) == ["1", "3"]
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_rendered_results_pass_axe(page: Any, base_url: str, theme: str) -> None:
-    """The scored list (sunk rows, highlight, cut line, labels) and compare view meet WCAG 2.1 AA in both themes."""
+@pytest.mark.parametrize(("theme", "width"), [("light", 1280), ("dark", 1280), ("light", 360)])
+def test_rendered_results_pass_axe(page: Any, base_url: str, theme: str, width: int) -> None:
+    """The scored list (sunk rows, highlight, cut line, labels) and compare view meet WCAG 2.1 AA in both
+    themes, and at phone width (where the comparison scrolls sideways) nothing overflows the page."""
     texts = [p["text"] for p in json.loads((PRESETS_DIR / "long-everest-boiling.json").read_text(encoding="utf-8"))["passages"]]
     relevance = [p["relevance"] for p in json.loads((PRESETS_DIR / "long-everest-boiling.json").read_text(encoding="utf-8"))["passages"]]
     page.emulate_media(color_scheme=theme)
+    page.set_viewport_size({"width": width, "height": 900})
     open_fixture(page, base_url, texts)
     page.evaluate("""async (relevance) => {
       const n = texts.length;
@@ -330,11 +337,13 @@ def test_rendered_results_pass_axe(page: Any, base_url: str, theme: str) -> None
       list.render(makeRows(order, scores, {relevance, windows: {6: {start: s, end: s + 140}}}), {cutAfter: 4});
       view.renderCompare(document.querySelector('#compare'), [
         {id: 'original', label: 'Original', order: [...Array(n).keys()], metrics: {ndcg: 0.5, mrr: 0.14}},
+        {id: 'bm25', label: 'BM25', order: [...order].reverse(), metrics: {ndcg: 0.7, mrr: 0.5}},
         {id: 'ce', label: 'Cross-encoder', order, metrics: {ndcg: 0.9, mrr: 1}, pending: true},
       ], {relevance, texts, k: 4});
       await settle();
     }""", relevance)
-    save_screenshot(page, f"view-results-{theme}")
+    save_screenshot(page, f"view-results-{theme}-{width}")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     page.add_script_tag(path=str(AXE_JS))
     violations = page.evaluate("""async () => {
       const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
