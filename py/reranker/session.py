@@ -76,7 +76,8 @@ class _Info:
 class Update:
     """State after an arrival. Lists indexed by original index: `ranks`, `moves`; `order` is display order.
 
-    `changed` lists the original indexes whose row differs from the previous update (rank, move, score...).
+    `changed` lists the original indexes whose row differs from the previous update (rank, move, score...);
+    `touched` the subset whose own facts changed (state, score, sunk, label, window), not just their place.
     Rows are built on demand (`rows`, `row(i)`, `to_dict`) so an update stays cheap for 2,000 passages:
     per frame, prefer `[u.row(i) for i in u.changed]` over `u.rows` (which builds all n rows).
     """
@@ -97,6 +98,7 @@ class Update:
     ignored: int
     info: list[_Info]
     sunk_count: int = 0
+    touched: list[int] = field(default_factory=list)
 
     def row(self, index: int) -> Row:
         """Row of one original index."""
@@ -117,8 +119,20 @@ class Update:
     def to_dict(self, only_changed: bool = False) -> dict:
         """JSON-able form; `only_changed` sends just the rows in `changed` (order is always complete)."""
         rows = [self.row(p) for p in self.changed] if only_changed else self.rows
-        return {"order": list(self.order), "rows": [r.to_dict() for r in rows], "changed": list(self.changed),
-                "scored": self.scored, "total": self.total, "pairsDone": self.pairs_done,
+        return {**self._summary(), "rows": [r.to_dict() for r in rows], "changed": list(self.changed)}
+
+    def patch(self) -> dict:
+        """Smallest per-frame payload: the order plus full rows only for `touched` passages.
+
+        Everything else is derivable on the page: rank = position + 1, changeVsOriginal = index - position,
+        move = previous position - position, inTopK = rank <= topK. Typically 1-2 rows instead of ~n.
+        """
+        return {**self._summary(), "rows": [self.row(p).to_dict() for p in self.touched],
+                "touched": list(self.touched)}
+
+    def _summary(self) -> dict:
+        """Counters and settings shared by to_dict and patch."""
+        return {"order": list(self.order), "scored": self.scored, "total": self.total, "pairsDone": self.pairs_done,
                 "pairsTotal": self.pairs_total, "done": self.done, "cancelled": self.cancelled,
                 "threshold": self.threshold, "topK": self.top_k, "cutAfter": self.top_k,
                 "revision": self.revision, "ignored": self.ignored, "sunkCount": self.sunk_count}
@@ -442,10 +456,14 @@ class RankingSession:
         self._order = sorted(range(n), key=self._keys.__getitem__)
         if refresh is None or not self._info:
             self._info = [self._make_info(p) for p in range(n)]
-            refresh = set(range(n))
+            refresh = touched = set(range(n))
         else:
+            touched = set()
             for p in refresh:
-                self._info[p] = self._make_info(p)
+                info = self._make_info(p)
+                if info != self._info[p]:
+                    touched.add(p)
+                self._info[p] = info
         old_rank = self._rank or list(range(1, n + 1))
         old_moves = self._moves or [0] * n
         rank, moves = [0] * n, [0] * n
@@ -456,7 +474,7 @@ class RankingSession:
             moves[p] = old_rank[p] - rank[p]
         self._rank, self._moves = rank, moves
         self._moved = [p for p in changed if moves[p]]
-        return self._snapshot(changed)
+        return self._snapshot(changed, sorted(touched))
 
     def _incremental(self, touched: set[int], extra_changed: Sequence[int] = ()) -> Update:
         """Re-place only the touched passages (bisect) and re-rank the span between their old and new places."""
@@ -489,15 +507,15 @@ class RankingSession:
                 changed.add(p)
                 moved.append(p)
         self._moved = moved
-        return self._snapshot(sorted(changed))
+        return self._snapshot(sorted(changed), sorted(touched))
 
-    def _snapshot(self, changed: list[int]) -> Update:
+    def _snapshot(self, changed: list[int], touched: list[int]) -> Update:
         """Freeze the current state into an Update (the copies are C-level list copies)."""
         self._revision += 1
         n = len(self.passages)
         return Update(self._order[:], self._rank[:], self._moves[:], changed, self._scored, n, self._pairs_done,
                       len(self._by_text), self._scored == n, self.cancelled, self.threshold, self.top_k,
-                      self._revision, self.ignored, self._info[:], self._sunk_count)
+                      self._revision, self.ignored, self._info[:], self._sunk_count, touched)
 
 
 def _check_threshold(threshold: float | None) -> float | None:

@@ -287,3 +287,15 @@ def test_removing_the_cut_clears_every_top_k_flag():
     assert all(r.in_top_k for r in session.view().rows)
     update = session.set_top_k(None)
     assert not any(r.in_top_k for r in update.rows) and update.changed == [0, 1]
+
+
+def test_patch_sends_only_rows_whose_own_facts_changed():
+    session = RankingSession("q", TEXTS, "m", threshold=0.5)
+    update = session.add_score(session.pending_pairs()[3]["key"], 4.0)
+    assert update.changed == [0, 1, 2, 3]              # 0-2 shifted down one place
+    assert update.touched == [3]
+    patch = json.loads(json.dumps(update.patch()))
+    assert patch["order"] == [3, 0, 1, 2, 4] and [r["index"] for r in patch["rows"]] == [3]
+    assert patch["rows"][0]["state"] == "scored" and patch["sunkCount"] == 0
+    assert session.set_relevance(1, 2).touched == [1]
+    assert session.set_threshold(0.99).touched == [3]  # sank: its own "sunk" fact changed
