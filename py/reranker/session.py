@@ -272,7 +272,7 @@ class RankingSession:
     @property
     def done(self) -> bool:
         """True when every passage has a score."""
-        return all(slot.raw is not None for slot in self._slots)
+        return self._scored == len(self._slots)
 
     # -- mutations ---------------------------------------------------------------------------------
 

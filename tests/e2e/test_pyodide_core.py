@@ -56,9 +56,10 @@ def run_scenario(foreign_share):
         batch = [{"key": p["key"], "logit": logits[int(p["key"].split("/")[1])], "tokens": 20}
                  for p in pairs[start:start + 2]]
         update = session.add_scores(batch)
-        trace.append({"order": update.order, "changed": update.changed, "scored": update.scored,
+        trace.append({"order": update.order, "changed": update.changed, "patch": update.patch(),
+                      "scored": update.scored,
                       "moves": update.moves, "sunk": [r.index for r in update.rows if r.sunk]})
-    after_threshold = session.set_threshold(0.9).order
+    after_threshold = session.set_view(0.9, 2).to_dict()
     edited = list(parsed.texts)
     edited[2] = "Tide tables for Brest are published every year."
     rerun = session.rerun(passages=edited)
