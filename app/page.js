@@ -489,6 +489,8 @@ function runPayload(lane) {
 async function rerank() {
   clearInputErrors();
   if (!isReady()) {
+    const lane = state.lanes.a;
+    if (!lane.ready && !lane.loading && lane.entry) lane.load(lane.entry); // the model failed: retry it
     state.queued = true;
     const waiting = !state.glue ? "Python" : "the model";
     announce(`Rerank will start as soon as ${waiting} is ready.`);

@@ -143,9 +143,11 @@ class PageGlue:
     def settings(self, slot: str, threshold: float | None, top_k: int | None) -> dict:
         """Change threshold and top-k cut: a new view, no re-scoring."""
         session = self.sessions[slot]
-        session.set_threshold(threshold)
-        session.set_top_k(top_k)
-        return self._view(session, full=False)
+        if threshold != session.threshold:
+            session.set_threshold(threshold)
+        if top_k != session.top_k:
+            session.set_top_k(top_k)
+        return self._view(session, full=True)  # two updates may have run: send every row
 
     def relevance(self, slot: str, index: int, relevance: int | None) -> dict:
         """Label a passage (metrics update); returns the view."""
