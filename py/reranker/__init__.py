@@ -12,13 +12,17 @@ Typical use from the page glue::
                              calibration=calibration_for(model), cache=cache, threshold=0.5, top_k=5)
     pairs = session.pending_pairs()                        # [{key, query, text}] -> worker "score" message
     update = session.add_scores([{"key": k, "logit": x}])  # any order, one or a batch per animation frame
-    update.order, update.rows, update.changed              # display order, rows (display order), changed idx
-    session.set_threshold(0.3); session.set_top_k(3)       # view changes, no re-scoring
+    update.patch()                                         # per frame: {order, counters, rows of `touched`}
+    update.order, update.changed, update.row(i)            # display order, indexes whose row changed, one Row
+    session.set_view(threshold=0.3, top_k=3)               # view change in one update, no re-scoring
     session.metrics(k=5)                                   # {"original"|"bm25"|"cross_encoder": {ndcg, mrr, ...}}
     to_json(session); to_markdown(session); to_csv(session)
     link = encode_share(ShareState(query=..., passages=parsed.texts, model=..., labels=parsed.relevance))
     state = decode_share(link)                             # ShareError with a user-facing message if bad
     edited = session.rerun(passages=new_texts)             # cache hit for everything unchanged
+
+While streaming, scored rows at/above the threshold rise to the top, pending rows keep their original
+order in the middle, and rows under the threshold sink to the bottom (see `reranker.session`).
 """
 
 from .bm25 import bm25_order, bm25_scores, order_by_scores
