@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -590,6 +591,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cmd_build(args)
     elif not (out / "index.html").is_file():
         raise BuildError(f"{out} has no build; run without --no-build first")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     try:
         server, url = start_server(out, args.port)
     except OSError as exc:
@@ -599,13 +603,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
         raise
     print(f"serving {out} at {url}  (Ctrl-C to stop)", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        print("stopped")
-    finally:
-        server.shutdown()
-        server.server_close()
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    server.server_close()
+    print("stopped", flush=True)
     return 0
 
 
