@@ -564,6 +564,7 @@ def ensure_test_dependencies(root: Path = ROOT) -> dict[str, str]:
     if browser is None and shutil.which("apt-get"):
         prefix = [] if os.geteuid() == 0 else (["sudo"] if shutil.which("sudo") else None)
         if prefix is not None:
+            run_checked([*prefix, "apt-get", "update", "-q"], "refreshing apt package lists")
             run_checked([*prefix, "apt-get", "install", "-y", "-q", "chromium"], "installing Debian chromium")
             browser = find_browser()
     if browser is None:

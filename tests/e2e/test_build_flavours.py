@@ -108,6 +108,11 @@ def test_self_contained_build_references_no_external_url(dist_dir: Path, build_m
     hub = runtime["remoteHost"].rstrip("/")
     foreign = {src for src in csp.replace(";", " ").split() if "://" in src}
     assert foreign and all(src == hub or src.endswith((".huggingface.co", ".hf.co")) for src in foreign), foreign
+    for script in sorted((dist_dir / "app").glob("*.js")):
+        if script.name != "runtime.js":
+            urls = [u for u in re.findall(r"https?://[^\s\"'`)]+", script.read_text(encoding="utf-8"))
+                    if not u.startswith("http://www.w3.org/")]  # XML namespace names, never fetched
+            assert urls == [], f"app/{script.name} hard-codes {urls}; runtime URLs belong in app/runtime.js"
     for ref in re.findall(r"""(?:src|href)=["']([^"'#]+)["']""", html):
         if not ref.startswith("data:"):
             assert (dist_dir / ref.split("?")[0]).is_file(), f"index.html references missing {ref}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Request, Route, WebError
 
 BROWSER_ENV = "RERANKER_CHROMIUM"
-DEFAULT_BROWSER = "/usr/bin/chromium"
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -24,10 +25,11 @@ LOCAL_SCHEMES = {"data", "blob", "about", "chrome-error", "chrome-extension"}
 
 
 def launch_options() -> dict[str, Any]:
-    """Keyword arguments for `playwright.chromium.launch` (headless; $RERANKER_CHROMIUM overrides the binary)."""
+    """Keyword arguments for `playwright.chromium.launch`: headless, the first Chromium on PATH unless
+    $RERANKER_CHROMIUM names the binary (empty: Playwright's own download)."""
     executable = os.environ.get(BROWSER_ENV)
-    if executable is None and os.path.exists(DEFAULT_BROWSER):
-        executable = DEFAULT_BROWSER
+    if executable is None:
+        executable = next((found for name in BROWSER_NAMES if (found := shutil.which(name))), None)
     options: dict[str, Any] = {"headless": True, "args": list(CHROMIUM_ARGS)}
     if executable:  # empty string: Playwright's own downloaded Chromium
         options["executable_path"] = executable
