@@ -1,0 +1,255 @@
+"""The scoring engine in real Chromium: token ids and logits match native references, scores stream,
+cancel and model switches never leak stale scores, broken model files end in a sentence and a working retry."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from support.hub import HubMirror, HubSite, hub_mirror, hub_site  # noqa: F401 - fixtures
+from support.scoring import (
+    as_pairs,
+    export_fp32_cross_encoder,
+    bundled_model_dir,
+    catalog,
+    default_entry,
+    load,
+    native_reference,
+    onnx_file_name,
+    open_host,
+    reference_pairs,
+    score,
+)
+
+pytestmark = pytest.mark.model
+LOGIT_TOLERANCE = 1e-3
+
+
+@pytest.fixture
+def host(page: Any, base_url: str, dist_dir: Path, build_module: Any) -> Any:
+    """A same-origin page (with the site's real headers) that imported app/scorer.js as window.scoring."""
+    info = open_host(page, base_url, dist_dir, build_module)
+    assert info["isolated"] is True, "the site's COOP/COEP headers should make the host cross-origin isolated"
+    return page
+
+
+@pytest.fixture
+def loaded(host: Any) -> Any:
+    """Host page with the bundled default model loaded."""
+    result = load(host, default_entry())
+    assert result["ok"], result
+    return host
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+def test_catalog_entries_are_complete_and_bundled_size_is_the_real_file() -> None:
+    """Every entry says where it comes from, its dtype, length and calibration; the bundled size and hash are real."""
+    entries = catalog()
+    ids = [e["id"] for e in entries]
+    assert len(ids) == len(set(ids))
+    assert [e["id"] for e in entries if e.get("default")][:1] == ["minilm-l6-debian-ce"]
+    assert {"Xenova/ms-marco-MiniLM-L-6-v2", "Xenova/ms-marco-TinyBERT-L-2-v2", "jinaai/jina-reranker-v1-tiny-en",
+            "mixedbread-ai/mxbai-rerank-xsmall-v1"} <= set(ids)
+    for e in entries:
+        assert e["source"] in {"bundled", "hub"}, e
+        assert e["calibration"] in {"sigmoid", "identity"}, e
+        assert e["dtype"] == "q8" and isinstance(e["max_length"], int) and 16 <= e["max_length"] <= 8192, e
+        assert e["label"] and e["description"], e
+        if e["source"] == "hub":
+            # Sizes we cannot measure here are not presented as measured.
+            assert e["size_bytes"] is None and "not measured" in e["size_hint"], e
+            assert e["path"] == e["id"] and re.fullmatch(r"[\w.-]+/[\w.-]+", e["id"]), e
+    for e in (x for x in entries if x["source"] == "bundled"):
+        model_file = bundled_model_dir(e) / onnx_file_name(e)
+        data = model_file.read_bytes()
+        assert e["size_bytes"] == len(data), f"size_bytes of {e['id']} must be the size of {model_file}"
+        assert e["sha256"] == hashlib.sha256(data).hexdigest(), f"sha256 of {e['id']} must match {model_file}"
+        assert f"{len(data) / 1e6:.1f} MB" in e["label"], e["label"]
+        placeholder = (bundled_model_dir(e) / "PLACEHOLDER").exists()
+        if placeholder:
+            assert "placeholder" in e["label"] and "trained here" not in e["label"], e["label"]
+        else:
+            assert "trained here" in e["label"] and "placeholder" not in e["label"], e["label"]
+
+
+# --------------------------------------------------------------------------- parity
+
+
+def check_parity(run: dict[str, Any], items: list[tuple[str, str]], ref: tuple[list, list, list],
+                 tolerance: Callable[[float], float]) -> float:
+    """Assert ids/type ids identical and each logit within tolerance(native logit); return the worst difference."""
+    ref_ids, ref_types, ref_logits = ref
+    assert run["ok"], run
+    got = {r["key"]: r for r in run["results"]}
+    assert len(got) == len(items) == run["done"]["pairs"]
+    worst = 0.0
+    for i, (query, passage) in enumerate(items):
+        r = got[f"p{i}"]
+        assert r["ids"] == ref_ids[i], f"token ids differ for pair {i} ({query!r}, {passage[:40]!r})"
+        assert r["typeIds"] == ref_types[i], f"token type ids differ for pair {i}"
+        assert r["tokens"] == len(ref_ids[i])
+        diff = abs(r["logit"] - ref_logits[i])
+        worst = max(worst, diff)
+        assert diff <= tolerance(ref_logits[i]), f"pair {i}: browser {r['logit']:.6f} vs native {ref_logits[i]:.6f}"
+    return worst
+
+
+@pytest.fixture(scope="session")
+def fp32_model(tmp_path_factory: pytest.TempPathFactory, hub_mirror: HubMirror) -> dict[str, Any]:
+    """A float32 cross-encoder published on the local hub mirror; returns its catalog entry and directory."""
+    model_dir = export_fp32_cross_encoder(tmp_path_factory.mktemp("fp32-model"))
+    hub_id = "parity-test/minilm-l6-fp32"
+    hub_mirror.add_model(hub_id, model_dir)
+    entry = {"id": hub_id, "label": "fp32 parity model", "description": "test", "source": "hub", "path": hub_id,
+             "dtype": "fp32", "size_bytes": None, "max_length": 256, "calibration": "sigmoid"}
+    return {"entry": entry, "dir": model_dir}
+
+
+def test_pipeline_parity_float32_ids_and_logits_within_1e3(page: Any, hub_site: HubSite, build_module: Any,
+                                                           fp32_model: dict[str, Any]) -> None:
+    """34 pairs (short, truncated, CJK, emoji, RTL...) through the worker's default batching: token ids identical
+    to HF tokenizers (only_second truncation) and logits within 1e-3 of native onnxruntime on the same file."""
+    open_host(page, hub_site.url, hub_site.dist, build_module)
+    entry, model_dir = fp32_model["entry"], fp32_model["dir"]
+    items = reference_pairs()
+    ref = native_reference(model_dir, entry, items)
+    assert any(len(ids) == entry["max_length"] for ids in ref[0]), "some pairs must exercise truncation"
+    assert max(abs(x) for x in ref[2]) > 0.5, "the head should produce logits of realistic magnitude"
+    assert load(page, entry)["ok"]
+    run = score(page, as_pairs(items), return_ids=True)
+    assert run["done"]["batches"] < len(items), "the default path batches pairs (padding must not change logits)"
+    worst = check_parity(run, items, ref, lambda _: LOGIT_TOLERANCE)
+    print(f"float32: max |browser - native| = {worst:.2e} over {len(items)} pairs")
+
+
+# Dynamic int8 quantization re-quantizes every activation tensor at run time. The browser's and the native
+# LayerNorm differ in the last float bit now and then; when such a value sits on a rounding boundary one uint8
+# activation flips by one step (bisected: 1 of 28,032 values at layer 3 for one pair) and the flip propagates
+# to the logit (~2e-3 on the placeholder). Padding also enters each batch's quantization range, so batch
+# companions move a logit by a few 1e-3. Exact 1e-3 parity is therefore asserted on float32 above; the shipped
+# int8 file is held to identical ids and a small bound relative to the logit's size.
+def int8_tolerance(native_logit: float) -> float:
+    """Largest accepted |browser - native| for the shipped int8 model."""
+    return 0.02 + 0.02 * abs(native_logit)
+
+
+@pytest.mark.parametrize("batching", ["one pair per batch", "default micro-batches"])
+def test_shipped_int8_model_ids_identical_logits_close(host: Any, batching: str) -> None:
+    """The bundled int8 file: token ids identical to HF tokenizers, logits close to native onnxruntime."""
+    entry = default_entry()
+    items = reference_pairs()
+    ref = native_reference(bundled_model_dir(entry), entry, items)
+    options = {"maxBatch": 1, "firstBatch": 1} if batching == "one pair per batch" else {}
+    assert load(host, entry, options)["ok"]
+    worst = check_parity(score(host, as_pairs(items), return_ids=True), items, ref, int8_tolerance)
+    print(f"int8 ({batching}): max |browser - native| = {worst:.2e} over {len(items)} pairs")
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def passages(n: int, words: int = 40) -> list[dict[str, str]]:
+    """n distinct passages of a few dozen words."""
+    return [{"key": f"s{i}", "query": "how are packages verified",
+             "text": f"Passage {i}: " + " ".join(f"word{(i * 7 + j) % 97}" for j in range(words + i % 13))}
+            for i in range(n)]
+
+
+def test_scores_stream_in_several_messages_each_pair_once(loaded: Any) -> None:
+    """12 passages: results arrive in more than one batch, before `done`, one per pair, each with a finite logit."""
+    run = score(loaded, passages(12))
+    assert run["ok"], run
+    keys = [r["key"] for r in run["results"]]
+    assert sorted(keys) == sorted(p["key"] for p in passages(12))
+    assert run["done"]["batches"] >= 2 and run["done"]["cancelled"] is False
+    arrival_groups = {round(r["at"], 1) for r in run["results"]}
+    assert len(arrival_groups) >= 2, "results should arrive at several moments, not all at once"
+    assert all(isinstance(r["logit"], float) and abs(r["logit"]) < 100 for r in run["results"])
+    assert run["done"]["firstResultMs"] < run["done"]["ms"]
+
+
+CANCEL_JS = """
+async (pairs) => {
+  const {scorer} = window.scoring;
+  const seen = [];
+  let cancelledAt = null;
+  const p = scorer.score(pairs, {onResult: (r) => {
+    seen.push({key: r.key, after: cancelledAt !== null});
+    if (cancelledAt === null) { cancelledAt = seen.length; scorer.cancel(); }
+  }});
+  const done = await p;
+  await new Promise((r) => setTimeout(r, 1500));   // anything still in flight would land here
+  const after = await scorer.score(pairs.slice(0, 3), {});  // the worker is still usable
+  return {seen, done, cancelledAt, after};
+}
+"""
+
+
+def test_cancel_mid_run_stops_further_results(loaded: Any) -> None:
+    """Cancel after the first result: the call resolves cancelled, no result arrives afterwards, next run works."""
+    out = loaded.evaluate(CANCEL_JS, passages(40))
+    assert out["done"]["cancelled"] is True
+    assert out["cancelledAt"] is not None and out["cancelledAt"] < 40
+    assert not any(s["after"] for s in out["seen"]), "a result arrived after cancel()"
+    assert out["after"]["pairs"] == 3 and out["after"]["cancelled"] is False
+
+
+SUPERSEDE_JS = """
+async ([first, second]) => {
+  const {scorer} = window.scoring;
+  const a = [], b = [];
+  const pa = scorer.score(first, {onResult: (r) => a.push(r.key)});
+  await new Promise((r) => setTimeout(r, 30));
+  const pb = scorer.score(second, {onResult: (r) => b.push(r.key)});
+  const [da, db] = await Promise.all([pa, pb]);
+  return {a, b, da, db};
+}
+"""
+
+
+def test_new_score_supersedes_running_one_without_mixing(loaded: Any) -> None:
+    """A second score() while the first runs: the first resolves cancelled, only the second's keys reach it."""
+    first = passages(30)
+    second = [{**p, "key": "new-" + p["key"]} for p in passages(6)]
+    out = loaded.evaluate(SUPERSEDE_JS, [first, second])
+    assert out["da"]["cancelled"] is True and out["da"].get("superseded") is True
+    assert out["db"]["cancelled"] is False and sorted(out["b"]) == sorted(p["key"] for p in second)
+    assert len(out["a"]) < len(first)
+    assert all(k.startswith("s") for k in out["a"]) and all(k.startswith("new-") for k in out["b"])
+
+
+SWITCH_JS = """
+async ([pairs, other]) => {
+  const {scorer} = window.scoring;
+  const first = [];
+  const run = scorer.score(pairs, {onResult: (r) => first.push({key: r.key, model: r.model})});
+  await new Promise((r) => { const t = setInterval(() => { if (first.length) { clearInterval(t); r(); } }, 5); });
+  const ready = await scorer.load(other);
+  const firstDone = await run;
+  const countAtSwitch = first.length;
+  const second = [];
+  const done = await scorer.score(pairs.slice(0, 8), {onResult: (r) => second.push({key: r.key, model: r.model, logit: r.logit})});
+  return {first, countAtSwitch, firstDone, ready, second, done};
+}
+"""
+
+
+def test_switching_model_mid_run_never_mixes_scores(loaded: Any, tmp_path: Path) -> None:
+    """Loading another model mid-run drops the old run; every later score comes from the new model."""
+    other = {**default_entry(), "id": "second-copy", "label": "second copy", "max_length": 64}
+    out = loaded.evaluate(SWITCH_JS, [passages(40), other])
+    assert out["ready"]["model"] == "second-copy"
+    assert out["firstDone"]["cancelled"] is True
+    assert len(out["first"]) == out["countAtSwitch"] < 40
+    assert {r["model"] for r in out["first"]} == {"minilm-l6-debian-ce"}
+    assert {r["model"] for r in out["second"]} == {"second-copy"} and len(out["second"]) == 8
+
+
+# --------------------------------------------------------------------------- failures and retry
