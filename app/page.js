@@ -43,6 +43,7 @@ const state = {
   running: null,         // the run in progress {token, cancelled}
   runToken: 0,
   inspectTimer: 0,
+  liveError: false,      // the passages message came from live counting (cleared by it), not from Rerank
   announcedTop: null,
 };
 
@@ -234,6 +235,7 @@ function clearInputErrors() {
 }
 
 function showError(error) {
+  if (error.field === "passages") state.liveError = false;
   const field = error.field in errorEls ? error.field : "passages";
   setError(field, error.message);
   return field;
@@ -274,7 +276,7 @@ function showModelReady(entry, info) {
 }
 
 function shortLabel(entry) {
-  return (entry.label || entry.id).split(" · ")[0];
+  return entry ? entry.id : "";
 }
 
 function describeModel(entry, el) {
@@ -427,10 +429,16 @@ function inspectInput() {
   const res = py("inspect", { query: els.query.value, passages: els.passages.value, mode: getMode(), model: entry || {} });
   if (res.error) {
     els.counts.textContent = "0 passages";
-    if (res.error.code !== "no_passages") setError("passages", res.error.message);
+    if (res.error.code !== "no_passages") {
+      setError("passages", res.error.message);
+      state.liveError = true;
+    }
     return;
   }
-  if (errorEls.passages.textContent && !state.running) setError("passages", "");
+  if (state.liveError) {
+    setError("passages", "");
+    state.liveError = false;
+  }
   const parts = [`${res.count.toLocaleString()} passage${res.count === 1 ? "" : "s"}`];
   parts.push(`${res.windowed.toLocaleString()} windowed`);
   if (res.labelled) parts.push(`${res.labelled} labelled`);
@@ -820,7 +828,7 @@ function wire() {
     if (e.key === "Escape" && state.running) { e.preventDefault(); stopRun(true); }
   });
   els.query.addEventListener("input", () => { setError("query", ""); onInputEdited(); });
-  els.passages.addEventListener("input", onInputEdited);
+  els.passages.addEventListener("input", () => { setError("passages", ""); onInputEdited(); });
   for (const radio of document.querySelectorAll('input[name="mode"]')) radio.addEventListener("change", () => scheduleInspect(0));
   els.threshold.addEventListener("input", onSettingsChange);
   els.topK.addEventListener("input", onSettingsChange);
