@@ -143,11 +143,8 @@ class PageGlue:
     def settings(self, slot: str, threshold: float | None, top_k: int | None) -> dict:
         """Change threshold and top-k cut: a new view, no re-scoring."""
         session = self.sessions[slot]
-        if threshold != session.threshold:
-            session.set_threshold(threshold)
-        if top_k != session.top_k:
-            session.set_top_k(top_k)
-        return self._view(session, full=True)  # two updates may have run: send every row
+        session.set_view(threshold, top_k)
+        return self._view(session, full=False)
 
     def relevance(self, slot: str, index: int, relevance: int | None) -> dict:
         """Label a passage (metrics update); returns the view."""
@@ -160,19 +157,18 @@ class PageGlue:
         return self._view(self.sessions[slot], full=True)
 
     def _view(self, session: RankingSession, full: bool) -> dict:
-        """What the page renders: rows (all, or only changed ones), order, cut, event detail, top result."""
+        """What the page renders: rows (all, or only those whose rank or facts changed), order, cut, top result."""
         update = session.view()
-        changed = set(update.changed)
-        rows = update.rows if full else [r for r in update.rows if r.index in changed]
+        indexes = update.order if full else update.changed
         top = None
-        if update.done and update.rows:
-            first = update.rows[0]
+        if update.done and update.order:
+            first = update.row(update.order[0])
             top = {"index": first.index, "score": first.score, "sunk": first.sunk}
-        return {"session": session.id, "order": list(update.order), "rows": [_row(r) for r in rows],
+        return {"session": session.id, "order": list(update.order), "rows": [_row(update.row(i)) for i in indexes],
                 "full": full, "scored": update.scored, "total": update.total, "pairsDone": update.pairs_done,
                 "pairsTotal": update.pairs_total, "done": update.done, "cancelled": update.cancelled,
                 "threshold": update.threshold, "topK": update.top_k, "cutAfter": update.top_k,
-                "sunk": sum(1 for r in update.rows if r.sunk), "detail": update.event_detail(), "top": top}
+                "sunk": update.sunk_count, "detail": update.event_detail(), "top": top}
 
     # -- compare columns, export, share ---------------------------------------------------------------
 
