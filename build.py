@@ -236,14 +236,14 @@ def pyscript_chunks(dist_dir: Path) -> list[str]:
     return sorted(wanted) + ["core.css"]
 
 
-def cdn_urls(versions: Mapping[str, str]) -> dict[str, str]:
-    """Pinned jsDelivr URLs for every runtime, same versions as the vendored copies."""
+def cdn_urls(versions: Mapping[str, str], origin: str = CDN_ORIGIN) -> dict[str, str]:
+    """Pinned jsDelivr-layout URLs for every runtime, same versions as the vendored copies."""
     return {
-        PAGE_PYSCRIPT_JS: f"{CDN_ORIGIN}/npm/@pyscript/core@{versions['pyscript']}/dist/core.js",
-        PAGE_PYSCRIPT_CSS: f"{CDN_ORIGIN}/npm/@pyscript/core@{versions['pyscript']}/dist/core.css",
-        PAGE_PYODIDE: f"{CDN_ORIGIN}/pyodide/v{versions['pyodide']}/full/pyodide.mjs",
-        "transformers": f"{CDN_ORIGIN}/npm/@huggingface/transformers@{versions['transformers']}/dist/transformers.min.js",
-        "ort": f"{CDN_ORIGIN}/npm/onnxruntime-web@{versions['ort']}/dist/",
+        PAGE_PYSCRIPT_JS: f"{origin}/npm/@pyscript/core@{versions['pyscript']}/dist/core.js",
+        PAGE_PYSCRIPT_CSS: f"{origin}/npm/@pyscript/core@{versions['pyscript']}/dist/core.css",
+        PAGE_PYODIDE: f"{origin}/pyodide/v{versions['pyodide']}/full/pyodide.mjs",
+        "transformers": f"{origin}/npm/@huggingface/transformers@{versions['transformers']}/dist/transformers.min.js",
+        "ort": f"{origin}/npm/onnxruntime-web@{versions['ort']}/dist/",
     }
 
 
@@ -254,6 +254,13 @@ def normalise_hub_host(url: str) -> str:
     return url.rstrip("/") + "/"
 
 
+def normalise_origin(url: str) -> str:
+    """Validate --cdn-origin: scheme://host[:port] with no path."""
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]]+(:\d+)?/?", url):
+        raise BuildError(f"--cdn-origin must be an origin like {CDN_ORIGIN}, got {url!r}")
+    return url.rstrip("/")
+
+
 def origin_of(url: str) -> str:
     """scheme://host[:port] of a URL."""
     match = re.match(r"^(https?://[^/]+)", url)
@@ -261,10 +268,11 @@ def origin_of(url: str) -> str:
     return match.group(1)
 
 
-def runtime_js(flavour: str, versions: Mapping[str, str], hub_host: str) -> str:
+def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: str) -> str:
     """Source of dist/app/runtime.js: the only place runtime URLs live."""
-    if flavour == "cdn":
-        urls = cdn_urls(versions)
+    flavour = "cdn" if cdn_origin else "self-contained"
+    if cdn_origin:
+        urls = cdn_urls(versions, cdn_origin)
         transformers, ort = urls["transformers"], urls["ort"]
     else:
         transformers, ort = "../vendor/transformers/transformers.min.js", "../vendor/ort/"
@@ -293,14 +301,14 @@ def hub_connect_sources(hub_host: str) -> list[str]:
     return sources
 
 
-def content_security_policy(flavour: str, hub_host: str) -> str:
+def content_security_policy(cdn_origin: str | None, hub_host: str) -> str:
     """The enforced CSP: exactly what PyScript, Pyodide and ONNX Runtime Web need (reasons in README.md).
 
     No 'unsafe-eval': PyScript 0.7.31 would need it for its worker hooks, which app/pyscript-csp.js clears
     because the page runs no PyScript workers."""
-    cdn = [CDN_ORIGIN] if flavour == "cdn" else []
+    cdn = [cdn_origin] if cdn_origin else []
     # Cross-origin ORT scripts cannot start workers directly; ORT copies them into blob: URLs.
-    blob = ["blob:"] if flavour == "cdn" else []
+    blob = ["blob:"] if cdn_origin else []
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", "'wasm-unsafe-eval'", *cdn, *blob],
@@ -317,13 +325,13 @@ def content_security_policy(flavour: str, hub_host: str) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
-def security_headers(flavour: str, hub_host: str) -> dict[str, str]:
+def security_headers(cdn_origin: str | None, hub_host: str) -> dict[str, str]:
     """Headers every response carries (dist/_headers, build.py serve and the test server)."""
     return {
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Embedder-Policy": "require-corp",
         "Cross-Origin-Resource-Policy": "same-origin",
-        "Content-Security-Policy": content_security_policy(flavour, hub_host),
+        "Content-Security-Policy": content_security_policy(cdn_origin, hub_host),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
@@ -334,9 +342,9 @@ def security_headers(flavour: str, hub_host: str) -> dict[str, str]:
 HeaderRules = list[tuple[str, list[tuple[str, str]]]]
 
 
-def header_rules(flavour: str, hub_host: str) -> HeaderRules:
+def header_rules(cdn_origin: str | None, hub_host: str) -> HeaderRules:
     """`_headers` rules: every header on every path."""
-    return [("/*", list(security_headers(flavour, hub_host).items()))]
+    return [("/*", list(security_headers(cdn_origin, hub_host).items()))]
 
 
 def headers_file(rules: HeaderRules) -> str:
@@ -368,7 +376,7 @@ def headers_for_path(rules: HeaderRules, url_path: str) -> list[tuple[str, str]]
     return result
 
 
-def page_html(flavour: str, versions: Mapping[str, str], root: Path) -> str:
+def page_html(cdn_origin: str | None, versions: Mapping[str, str], root: Path) -> str:
     """index.html for the flavour; --cdn swaps the three runtime strings for pinned URLs."""
     index = root / "index.html"
     if not index.is_file():
@@ -377,8 +385,8 @@ def page_html(flavour: str, versions: Mapping[str, str], root: Path) -> str:
     for needle in (PAGE_PYSCRIPT_JS, PAGE_PYSCRIPT_CSS, PAGE_PYODIDE):
         if needle not in html:
             raise BuildError(f"index.html must reference {needle!r} (docs/ARCHITECTURE.md, 'index.html and runtime URLs')")
-    if flavour == "cdn":
-        for needle, url in cdn_urls(versions).items():
+    if cdn_origin:
+        for needle, url in cdn_urls(versions, cdn_origin).items():
             if needle.startswith("vendor/"):
                 html = html.replace(needle, url)
     return html
@@ -399,6 +407,7 @@ def build(
     *,
     cdn: bool = False,
     hub_host: str = DEFAULT_HUB_HOST,
+    cdn_origin: str = CDN_ORIGIN,
     root: Path = ROOT,
     log: Callable[[str], None] = print,
 ) -> BuildResult:
@@ -409,6 +418,7 @@ def build(
     out = (out or root / "dist").absolute()
     flavour = "cdn" if cdn else "self-contained"
     hub_host = normalise_hub_host(hub_host)
+    origin = normalise_origin(cdn_origin) if cdn else None
     if not (root / "index.html").is_file():
         raise BuildError(f"{root / 'index.html'} is missing: the page shell must exist before building")
     ensure_node_modules(root, log)
@@ -416,11 +426,11 @@ def build(
     nm = root / "node_modules"
 
     asm = Assembly()
-    asm.write("index.html", page_html(flavour, versions, root))
+    asm.write("index.html", page_html(origin, versions, root))
     for name in SOURCE_DIRS:
         if (root / name).is_dir():
             asm.copy_tree(name, root / name)
-    asm.write("app/runtime.js", runtime_js(flavour, versions, hub_host))
+    asm.write("app/runtime.js", runtime_js(origin, versions, hub_host))
     if flavour == "self-contained":
         for name in PYODIDE_FILES:
             asm.copy(f"vendor/pyodide/{name}", nm / "pyodide" / name)
@@ -430,8 +440,8 @@ def build(
         asm.copy("vendor/transformers/transformers.min.js", nm / "@huggingface" / "transformers" / "dist" / "transformers.min.js")
         for name in ORT_FILES:
             asm.copy(f"vendor/ort/{name}", nm / "onnxruntime-web" / "dist" / name)
-    asm.write("_headers", headers_file(header_rules(flavour, hub_host)))
-    asm.write(".build.json", json.dumps({"flavour": flavour, "hub_host": hub_host, "versions": versions}, indent=2) + "\n")
+    asm.write("_headers", headers_file(header_rules(origin, hub_host)))
+    asm.write(".build.json", json.dumps({"flavour": flavour, "cdn_origin": origin, "hub_host": hub_host, "versions": versions}, indent=2) + "\n")
     stats = asm.sync(out)
     return BuildResult(out=out, flavour=flavour, stats=stats, seconds=time.perf_counter() - started)
 
@@ -579,7 +589,8 @@ def ensure_test_dependencies(root: Path = ROOT) -> dict[str, str]:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    result = build(Path(args.out) if args.out else None, cdn=args.cdn, hub_host=args.hub_host)
+    result = build(Path(args.out) if args.out else None, cdn=args.cdn, hub_host=args.hub_host,
+                   cdn_origin=args.cdn_origin)
     s = result.stats
     print(f"built {result.flavour} site in {result.out} ({s['copied']} written, {s['kept']} unchanged, "
           f"{s['removed']} removed, {result.seconds:.1f}s)")
@@ -629,6 +640,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--cdn", action="store_true", help="load runtimes from pinned jsDelivr URLs, models from the hub")
         p.add_argument("--out", help="output directory (default: dist/)")
         p.add_argument("--hub-host", default=DEFAULT_HUB_HOST, help=f"model hub URL (default {DEFAULT_HUB_HOST})")
+        p.add_argument("--cdn-origin", default=CDN_ORIGIN,
+                       help=f"with --cdn: origin of a jsDelivr-layout mirror (default {CDN_ORIGIN})")
 
     flavour_options(sub.add_parser("build", help="assemble dist/"))
     serve = sub.add_parser("serve", help="build if needed and serve dist/ on 127.0.0.1")
@@ -643,7 +656,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["test"]:
-        ns = argparse.Namespace(cdn=False, out=None, hub_host=DEFAULT_HUB_HOST)
+        ns = argparse.Namespace(cdn=False, out=None, hub_host=DEFAULT_HUB_HOST, cdn_origin=CDN_ORIGIN)
         runner: Callable[[], int] = functools.partial(cmd_test, ns, argv[1:])
     else:
         args = parser().parse_args(argv)

@@ -58,21 +58,22 @@ def _locked_build(build_module: Any, out: Path, args: tuple[str, ...]) -> Path:
     with open(out.parent / f"{out.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            build_module.build(out, cdn=ns.cdn, hub_host=ns.hub_host, log=lambda msg: None)
+            build_module.build(out, cdn=ns.cdn, hub_host=ns.hub_host, cdn_origin=ns.cdn_origin, log=lambda msg: None)
         except build_module.BuildError as exc:
             pytest.fail(f"build.py build {' '.join(args)} failed: {exc}", pytrace=False)
     return out
 
 
 @pytest.fixture(scope="session")
-def build_variant(build_module: Any) -> Callable[..., Path]:
-    """Factory: build_variant("--cdn") or build_variant("--hub-host", url) -> Path of that build (cached)."""
+def build_variant(build_module: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Factory: build_variant("--cdn") or build_variant("--hub-host", url) -> Path of that build
+    (`build.py build` arguments; built once per session and argument tuple, in a session temp dir)."""
     cache: dict[tuple[str, ...], Path] = {}
 
     def make(*args: str) -> Path:
         if args not in cache:
             key = hashlib.sha256("\0".join(args).encode()).hexdigest()[:12]
-            cache[args] = _locked_build(build_module, BUILD_CACHE / f"variant-{key}", args)
+            cache[args] = _locked_build(build_module, tmp_path_factory.mktemp(f"variant-{key}") / "dist", args)
         return cache[args]
 
     return make

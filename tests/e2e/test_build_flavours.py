@@ -232,3 +232,46 @@ def test_serve_prints_url_serves_and_stops_on_ctrl_c(dist_dir: Path) -> None:
             proc.kill()
             proc.wait()
     assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
+
+
+@pytest.fixture(scope="module")
+def cdn_mirror(tmp_path_factory: pytest.TempPathFactory, serve_directory: Any) -> str:
+    """A loopback stand-in for jsDelivr: the lockfile's packages under jsDelivr's URL layout, with CORS."""
+    root = tmp_path_factory.mktemp("cdn-mirror")
+    locked = lockfile_versions()
+    node_modules = ROOT / "node_modules"
+    layout = {f"npm/{name}@{locked[name]}": node_modules / name
+              for name in ("@pyscript/core", "@huggingface/transformers", "onnxruntime-web")}
+    layout[f"pyodide/v{locked['pyodide']}/full"] = node_modules / "pyodide"
+    for rel, target in layout.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to(target, target_is_directory=True)
+    return serve_directory(root, cors=True, use_headers_file=False).rstrip("/")
+
+
+def test_cdn_flavour_boots_python_from_the_pinned_cdn_paths(
+    page: Any, cdn_mirror: str, build_variant: Any, serve_directory: Any
+) -> None:
+    """The --cdn page, served like a static host, loads its runtimes cross-origin from the pinned
+    paths only, stays cross-origin isolated and runs Python without a policy violation."""
+    site = serve_directory(build_variant("--cdn", "--cdn-origin", cdn_mirror))
+    cdn_requests: list[str] = []
+    page.context.on("request", lambda r: cdn_requests.append(r.url) if r.url.startswith(cdn_mirror) else None)
+    page.add_init_script(
+        "window.__cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(e.blockedURI));"
+    )
+    page.goto(site)
+    page.wait_for_function(
+        "() => /3\\.14\\.\\d+/.test(document.querySelector('#python-version')?.textContent ?? '')", timeout=120_000
+    )
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("() => crossOriginIsolated") is True
+    assert page.evaluate("() => window.__cspViolations") == []
+    locked = lockfile_versions()
+    pinned = (f"{cdn_mirror}/npm/@pyscript/core@{locked['@pyscript/core']}/dist/",
+              f"{cdn_mirror}/pyodide/v{locked['pyodide']}/full/",
+              f"{cdn_mirror}/npm/@huggingface/transformers@{locked['@huggingface/transformers']}/dist/",
+              f"{cdn_mirror}/npm/onnxruntime-web@{locked['onnxruntime-web']}/dist/")
+    assert any(u.endswith("/pyodide.asm.wasm") for u in cdn_requests), cdn_requests
+    assert [u for u in cdn_requests if not u.startswith(pinned)] == []
