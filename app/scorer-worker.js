@@ -14,6 +14,8 @@ let current = null;
 /** Promise of the load in progress (score requests wait for it) and the id of the newest load request. */
 let loading = null;
 let latestLoadId = null;
+/** Catalog ids whose last load failed: their next download bypasses the HTTP cache. */
+const failedModels = new Set();
 /** Threads fixed for the worker's lifetime (ORT initialises wasm once). */
 let threadsChosen = null;
 
@@ -57,10 +59,12 @@ function describeLoadError(err, entry, ctx) {
       raw,
     );
   }
-  if (/JSON|Unexpected token|Unexpected end|tokenizer/i.test(raw)) {
+  if (ctx.badJson || /JSON|Unexpected token|Unexpected end|tokenizer/i.test(raw)) {
+    const bad = ctx.badJson || ctx.lastJsonFile || "tokenizer.json";
+    const what = /^tokenizer/.test(bad) ? "tokenizer" : "configuration";
     return new UserError(
-      `The tokenizer of ${entry.label || entry.id} could not be read ("${ctx.lastJsonFile || "tokenizer.json"}" is missing or ` +
-        `not valid JSON). The cached copy was removed; press retry to download it again.`,
+      `The ${what} of ${entry.label || entry.id} could not be read: "${bad}" is damaged (not valid JSON). ` +
+        `The cached copy was removed; press retry to download it again.`,
       raw,
     );
   }
@@ -153,10 +157,12 @@ async function dropStaleRevisions(ctx) {
   }
 }
 
+/** The file name inside the model ("onnx/model_quantized.onnx") of a URL or cache key. */
 function fileOf(key, ctx) {
-  const s = String(key);
+  const s = String(key).split("?")[0];
   const i = s.indexOf(ctx.modelPathMarker);
-  return i >= 0 ? s.slice(i + ctx.modelPathMarker.length) : s;
+  if (i < 0) return s;
+  return s.slice(i + ctx.modelPathMarker.length).replace(/^resolve\/[^/]+\//, "");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,13 +250,22 @@ async function handleLoad(msg) {
       if (/\.json$/.test(file)) ctx.lastJsonFile = file;
       let resp;
       try {
-        // no-cache: revalidate with the server, so a file fixed on the server is never shadowed by the HTTP cache
-        resp = await fetch(u, { ...(init || {}), cache: "no-cache" });
+        // no-cache: revalidate with the server, so a file fixed on the server is never shadowed by the HTTP cache;
+        // after a failed load of this model, bypass the HTTP cache completely (a same-second fix can still 304).
+        resp = await fetch(u, { ...(init || {}), cache: failedModels.has(entry.id) ? "reload" : "no-cache" });
       } catch (err) {
         ctx.lastFailedFile = file;
         throw err;
       }
       if (resp.status === 404) ctx.status404 = ctx.status404 || file;
+      if (resp.ok && /\.json$/.test(file)) {
+        // Remember which JSON file is broken: JSON.parse errors inside transformers.js do not say.
+        try {
+          JSON.parse(await resp.clone().text());
+        } catch {
+          ctx.badJson = ctx.badJson || file;
+        }
+      }
       if (resp.ok) {
         ctx.fetched.add(file);
         const type = resp.headers.get("content-type") || "";
@@ -319,6 +334,7 @@ async function handleLoad(msg) {
       ...pairLayout(tokenizer),
     };
     if (prev && prev.model && prev.model !== model) prev.model.dispose?.().catch?.(() => {});
+    failedModels.delete(entry.id);
     const fromCache = ctx.fetched.size === 0 && ctx.cacheHits.size > 0;
     dropStaleRevisions(ctx);
     post({
@@ -338,8 +354,13 @@ async function handleLoad(msg) {
   } catch (err) {
     // Never keep a broken download in the cache: the retry must fetch again.
     await dropCacheEntries(ctx.cachePuts);
+    if (entry && entry.id) failedModels.add(entry.id);
     const ue = describeLoadError(err, entry || {}, ctx);
-    post({ type: "error", id, message: ue.message, detail: ue.detail || String(err), phase: "load" });
+    // transformers.js chains session creation on one promise that never recovers from a rejection, and ORT
+    // remembers a failed wasm initialisation: after such a failure this worker cannot create sessions again,
+    // so the client replaces it (restart: true). Download-level failures (404, bad JSON) leave it usable.
+    const fetchLevel = !!(ctx.status404 || ctx.badJson || ctx.lastFailedFile) && !/create a session|initWasm|wasm/i.test(String(err && err.message));
+    post({ type: "error", id, message: ue.message, detail: ue.detail || String(err), phase: "load", restart: !fetchLevel });
   }
 }
 

@@ -24,7 +24,8 @@
 //   score: + queue (do not supersede), returnIds (result carries ids/typeIds)
 //   result: + index (position in the request), model (catalog id), ids/typeIds when asked
 //   done: + batches, tokenizeMs, inferMs, model, backend, threads
-//   error: + phase ("load"|"score"), superseded (a load replaced before it started)
+//   error: + phase ("load"|"score"), superseded (a load replaced before it started), restart (the worker can
+//          no longer create sessions; the client replaces it transparently on the next call)
 
 import { RUNTIME } from "./runtime.js";
 
@@ -124,6 +125,7 @@ export class Scorer {
       case "error": {
         this.requests.delete(msg.id);
         if (r.kind === "load" && this.currentLoad === msg.id) this.info = null;
+        if (msg.restart) this._replaceWorker();
         if (msg.superseded) {
           r.resolve({ superseded: true });
           break;
@@ -136,6 +138,18 @@ export class Scorer {
       }
       default:
         break;
+    }
+  }
+
+  /** The worker reported it cannot create sessions any more: the next call starts a fresh one (no model loaded). */
+  _replaceWorker() {
+    const w = this.worker;
+    this.worker = null;
+    this.needsReload = false;
+    w?.terminate();
+    for (const [id, r] of this.requests) {
+      this.requests.delete(id);
+      r.resolve({ id, cancelled: true, superseded: true });
     }
   }
 

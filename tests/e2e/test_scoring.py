@@ -13,6 +13,7 @@ import pytest
 
 from support.hub import HubMirror, HubSite, hub_mirror, hub_site  # noqa: F401 - fixtures
 from support.scoring import (
+    BOOT_JS,
     as_pairs,
     export_fp32_cross_encoder,
     bundled_model_dir,
@@ -77,6 +78,30 @@ def test_catalog_entries_are_complete_and_bundled_size_is_the_real_file() -> Non
             assert "placeholder" in e["label"] and "trained here" not in e["label"], e["label"]
         else:
             assert "trained here" in e["label"] and "placeholder" not in e["label"], e["label"]
+
+
+def test_bundled_model_second_visit_loads_from_cache_storage(host: Any) -> None:
+    """First visit downloads the bundled model; after a reload of the page it comes from Cache Storage."""
+    first = load(host, default_entry())
+    assert first["ok"] and first["ready"]["fromCache"] is False, first
+    assert first["ready"]["threads"] == min(4, host.evaluate("navigator.hardwareConcurrency"))
+    host.reload()
+    host.evaluate(BOOT_JS)
+    second = load(host, default_entry())
+    assert second["ok"] and second["ready"]["fromCache"] is True, second
+    assert score(host, RETRY_PAIRS)["done"]["pairs"] == 2
+
+
+def test_webgpu_request_falls_back_to_wasm_with_a_reason(host: Any) -> None:
+    """WebGPU is opt-in; without a usable adapter (GPU disabled here) the model runs on wasm and says why."""
+    result = load(host, default_entry(), backend="webgpu")
+    assert result["ok"], result
+    ready = result["ready"]
+    if ready["backend"] == "webgpu":  # a machine with a real GPU: nothing fell back
+        assert ready["fallbackReason"] is None
+    else:
+        assert ready["backend"] == "wasm" and "WebGPU" in ready["fallbackReason"], ready
+    assert score(host, RETRY_PAIRS)["done"]["pairs"] == 2
 
 
 # --------------------------------------------------------------------------- parity
@@ -253,3 +278,125 @@ def test_switching_model_mid_run_never_mixes_scores(loaded: Any, tmp_path: Path)
 
 
 # --------------------------------------------------------------------------- failures and retry
+
+
+# --------------------------------------------------------------------------- failures and retry
+# Faults are real files served by the mirror's HTTP server (a hub-layout directory on another loopback port).
+
+RETRY_PAIRS = [{"key": "r0", "query": "what is apt", "text": "apt is the Debian package manager."},
+               {"key": "r1", "query": "what is apt", "text": "Lisbon is the capital of Portugal."}]
+
+
+def hub_entry(hub_id: str) -> dict[str, Any]:
+    """A hub catalog entry for a model published on the mirror."""
+    return {**default_entry(), "id": hub_id, "label": hub_id, "source": "hub", "path": hub_id, "size_bytes": None,
+            "default": False}
+
+
+def assert_retry_works(page: Any, entry: dict[str, Any]) -> None:
+    """After the fault is removed, the same page and worker load the model and score."""
+    again = load(page, entry)
+    assert again["ok"], again["message"]
+    assert again["ready"]["fromCache"] is False, "a failed download must not be served from the cache"
+    run = score(page, RETRY_PAIRS)
+    assert run["ok"] and run["done"]["pairs"] == 2, run
+
+
+def assert_sentence(message: str) -> None:
+    """A message a person can act on: a full sentence, not a stack trace."""
+    assert re.match(r"^[A-Z][^\n]{20,400}[.!]( |$)", message), message
+    assert "at " not in message.split(". ")[0][:5] and "Error:" not in message[:10], message
+
+
+@pytest.mark.allow_console_errors(r"Failed to load resource.*404")
+def test_missing_model_file_says_which_file_and_retry_works(page: Any, hub_site: HubSite, build_module: Any) -> None:
+    """404 on the ONNX file: a sentence naming the file; once it is published, retry in the same page works."""
+    files = hub_site.mirror.add_model("faults/missing-onnx")
+    onnx_path = files / onnx_file_name(default_entry())
+    saved = onnx_path.read_bytes()
+    onnx_path.unlink()
+    open_host(page, hub_site.url, hub_site.dist, build_module)
+    entry = hub_entry("faults/missing-onnx")
+    failed = load(page, entry)
+    assert not failed["ok"]
+    assert_sentence(failed["message"])
+    assert "onnx/model_quantized.onnx" in failed["message"] and "not found" in failed["message"], failed["message"]
+    onnx_path.write_bytes(saved)
+    assert_retry_works(page, entry)
+
+
+@pytest.mark.allow_console_errors(r"Failed to load resource.*404")
+def test_unknown_model_repository_is_a_clear_error(page: Any, hub_site: HubSite, build_module: Any) -> None:
+    """A hub id that does not exist: the message says the model was not found and suggests another model."""
+    open_host(page, hub_site.url, hub_site.dist, build_module)
+    failed = load(page, hub_entry("faults/no-such-model"))
+    assert not failed["ok"]
+    assert_sentence(failed["message"])
+    assert "not found" in failed["message"] and "choose another model" in failed["message"], failed["message"]
+
+
+@pytest.mark.allow_console_errors(r"(?i)onnx|session|protobuf|wasm")
+def test_truncated_onnx_file_is_reported_and_not_cached(page: Any, hub_site: HubSite, build_module: Any) -> None:
+    """A half-downloaded ONNX file: 'damaged or incomplete' with the file name; the retry downloads it again."""
+    files = hub_site.mirror.add_model("faults/truncated-onnx")
+    onnx_path = files / onnx_file_name(default_entry())
+    saved = onnx_path.read_bytes()
+    onnx_path.write_bytes(saved[: len(saved) // 2])
+    open_host(page, hub_site.url, hub_site.dist, build_module)
+    entry = hub_entry("faults/truncated-onnx")
+    failed = load(page, entry)
+    assert not failed["ok"]
+    assert_sentence(failed["message"])
+    assert "damaged or incomplete" in failed["message"] and "model_quantized.onnx" in failed["message"], failed
+    onnx_path.write_bytes(saved)
+    before = len(hub_site.mirror.requested("faults/truncated-onnx"))
+    assert_retry_works(page, entry)
+    assert len(hub_site.mirror.requested("faults/truncated-onnx")) > before, "the retry must download again"
+
+
+def test_corrupt_tokenizer_json_is_reported_and_retry_works(page: Any, hub_site: HubSite, build_module: Any) -> None:
+    """tokenizer.json that is not JSON: a sentence naming the tokenizer file; after the fix, retry works."""
+    files = hub_site.mirror.add_model("faults/corrupt-tokenizer")
+    tok_path = files / "tokenizer.json"
+    saved = tok_path.read_bytes()
+    tok_path.write_bytes(saved[:1000])  # cut mid-JSON, as a broken upload or proxy would
+    open_host(page, hub_site.url, hub_site.dist, build_module)
+    entry = hub_entry("faults/corrupt-tokenizer")
+    failed = load(page, entry)
+    assert not failed["ok"]
+    assert_sentence(failed["message"])
+    assert "tokenizer" in failed["message"] and "tokenizer.json" in failed["message"], failed["message"]
+    tok_path.write_bytes(saved)
+    assert_retry_works(page, entry)
+
+
+WASM_MISSING_JS = """
+async (entry) => {
+  const S = window.scoring.S;
+  const runtime = (await import('./app/runtime.js')).RUNTIME;
+  const broken = new S.Scorer({runtime: {...runtime, ortWasmPaths: '../vendor/ort-missing/'}});
+  let message = null;
+  try { await broken.load(entry); } catch (e) { message = e.message; }
+  broken.terminate();
+  const ready = await window.scoring.scorer.load(entry);   // the page's own scorer is unaffected
+  return {message, ready};
+}
+"""
+
+
+@pytest.mark.allow_console_errors(r"Failed to load resource.*404", r"(?i)wasm|onnx|backend|import")
+def test_missing_onnx_runtime_wasm_is_a_clear_error(host: Any) -> None:
+    """The ORT .wasm/.mjs files missing from the site: a sentence about the runtime files, the page still scores."""
+    out = host.evaluate(WASM_MISSING_JS, default_entry())
+    assert out["message"] is not None
+    assert_sentence(out["message"])
+    assert "WebAssembly" in out["message"] and "ort-missing" in out["message"], out["message"]
+    assert out["ready"]["model"] == default_entry()["id"]
+
+
+def test_score_before_any_model_is_loaded_is_a_clear_error(host: Any) -> None:
+    """Scoring with no model loaded rejects with a sentence telling what to do."""
+    run = score(host, RETRY_PAIRS)
+    assert not run["ok"] and run["results"] == []
+    assert_sentence(run["message"])
+    assert "No model is loaded" in run["message"]
