@@ -449,6 +449,9 @@ def build(
 # --------------------------------------------------------------------------- serving
 
 
+CSP_REPORT_PATH = "/__csp-report"
+
+
 class QuietThreadingHTTPServer(http.server.ThreadingHTTPServer):
     """ThreadingHTTPServer that ignores clients hanging up mid-response."""
 
@@ -467,10 +470,13 @@ def make_handler(
     headers_path: Path | None = None,
     extra_headers: Mapping[str, str] | None = None,
     intercept: Callable[[http.server.BaseHTTPRequestHandler], bool] | None = None,
+    csp_reports: list[dict[str, object]] | None = None,
 ) -> type[http.server.SimpleHTTPRequestHandler]:
     """Request handler class serving `directory` with the `_headers` rules, extra headers and MIME types.
 
     `intercept(handler)` may answer a request itself (return True), e.g. to inject faults in tests.
+    `csp_reports` (tests): CSP headers gain `report-uri /__csp-report` and every violation report the
+    browser posts there - from the page and from its workers - is appended to this list.
     """
     directory = Path(directory).absolute()
     headers_path = directory / "_headers" if headers_path is None else headers_path
@@ -491,6 +497,8 @@ def make_handler(
         def end_headers(self) -> None:
             url_path = self.path.split("?", 1)[0].split("#", 1)[0]
             for name, value in headers_for_path(self._rules(), url_path):
+                if csp_reports is not None and name.lower() == "content-security-policy":
+                    value = f"{value}; report-uri {CSP_REPORT_PATH}"
                 self.send_header(name, value)
             for name, value in extra.items():
                 self.send_header(name, value)
@@ -506,6 +514,20 @@ def make_handler(
             if intercept is not None and intercept(self):
                 return
             super().do_HEAD()
+
+        def do_POST(self) -> None:
+            if csp_reports is None or self.path != CSP_REPORT_PATH:
+                self.send_error(405)
+                return
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                report = json.loads(body or b"{}")
+            except ValueError:
+                report = {"unparsed": body.decode("utf-8", "replace")}
+            csp_reports.append(report.get("csp-report", report) if isinstance(report, dict) else {"report": report})
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def do_OPTIONS(self) -> None:
             self.send_response(204)

@@ -9,7 +9,9 @@ Fixtures (see tests/harness for helpers):
   page                      a page in that context; the test fails at teardown on any request leaving
                             127.0.0.1, console error or uncaught error (opt out: @pytest.mark.allow_console_errors)
   build_variant(*args)      -> Path of a build made with extra `build.py build` args, cached per args
-  serve_directory(path, cors=False, use_headers_file=True, intercept=None) -> base URL on another port
+  serve_directory(path, cors=False, use_headers_file=True, intercept=None, report_csp=True) -> base URL
+  csp_reports -> list[dict]  CSP violation reports (page AND workers) posted to any site server this session;
+                            `page` fails a test that produced one (sites are served with `report-uri`)
 """
 
 from __future__ import annotations
@@ -91,22 +93,31 @@ def dist_dir(build_module: Any) -> Path:
 
 
 @pytest.fixture(scope="session")
-def serve_directory(build_module: Any) -> Iterator[Callable[..., str]]:
+def csp_reports() -> list[dict[str, Any]]:
+    """Every CSP violation report browsers posted to the session's site servers, in arrival order."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def serve_directory(build_module: Any, csp_reports: list[dict[str, Any]]) -> Iterator[Callable[..., str]]:
     """Factory: serve a directory on a free loopback port for the rest of the session; returns its base URL.
 
     cors=True adds `Access-Control-Allow-Origin: *` and `Cross-Origin-Resource-Policy: cross-origin`
     (e.g. a local Hugging Face hub mirror); use_headers_file applies the directory's `_headers`;
-    intercept(handler) -> bool may answer requests itself (fault injection)."""
+    intercept(handler) -> bool may answer requests itself (fault injection). Directories served with their
+    `_headers` get `report-uri` added to the CSP (unless report_csp=False: byte-exact `build.py serve`
+    headers), and violations land in `csp_reports`."""
     servers = []
 
     def serve(path: Path, *, cors: bool = False, use_headers_file: bool = True,
-              intercept: Callable[[Any], bool] | None = None) -> str:
+              intercept: Callable[[Any], bool] | None = None, report_csp: bool = True) -> str:
         path = Path(path)
         server, url = build_module.start_server(
             path,
             headers_path=None if use_headers_file else Path(os.devnull),
             extra_headers=CORS_HEADERS if cors else None,
             intercept=intercept,
+            csp_reports=csp_reports if use_headers_file and report_csp else None,
         )
         servers.append(server)
         return url
@@ -145,13 +156,23 @@ def guarded_context(browser: Any) -> Iterator[GuardedContext]:
 
 
 @pytest.fixture
-def page(request: pytest.FixtureRequest, guarded_context: GuardedContext) -> Iterator[Any]:
-    """A page in a fresh context; fails the test on external requests, console errors or page errors.
+def page(request: pytest.FixtureRequest, guarded_context: GuardedContext,
+         csp_reports: list[dict[str, Any]]) -> Iterator[Any]:
+    """A page in a fresh context; fails the test on external requests, console errors, page errors or
+    CSP violation reports (from the page or its workers).
 
     `@pytest.mark.allow_console_errors` allows all console/page errors;
     `@pytest.mark.allow_console_errors("regex", ...)` allows only matching ones. External requests always fail."""
     page = guarded_context.context.new_page()
+    reports_before = len(csp_reports)
     yield page
+    if not page.is_closed():
+        page.wait_for_timeout(50)  # violation reports are posted asynchronously
+    for report in csp_reports[reports_before:]:
+        guarded_context.page_errors.append(
+            f"CSP violation: {report.get('violated-directive') or report.get('effective-directive')} "
+            f"blocked {report.get('blocked-uri')!r} in {report.get('source-file') or report.get('document-uri')}"
+        )
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         try:

@@ -72,8 +72,8 @@ def test_full_load_has_no_csp_violation(page: Any, base_url: str) -> None:
     assert page.evaluate("() => window.__cspViolations") == []
 
 
-@pytest.mark.allow_console_errors("Content Security Policy", "Refused to execute inline script")
-def test_csp_is_enforced_not_report_only(page: Any, base_url: str) -> None:
+@pytest.mark.allow_console_errors("Content Security Policy", "CSP violation: script-src-elem blocked 'inline'")
+def test_csp_is_enforced_not_report_only(page: Any, base_url: str, csp_reports: list[dict[str, Any]]) -> None:
     """An injected inline script is blocked and reported, proving the policy is enforced."""
     page.add_init_script(CSP_RECORDER)
     page.goto(base_url)
@@ -89,6 +89,8 @@ def test_csp_is_enforced_not_report_only(page: Any, base_url: str) -> None:
     assert ran is False
     violations = page.evaluate("() => window.__cspViolations")
     assert any(v["directive"] == "script-src-elem" for v in violations), violations
+    page.wait_for_timeout(200)
+    assert any(r.get("blocked-uri") == "inline" for r in csp_reports), "the harness must receive the report"
 
 
 def csp_directives(policy: str) -> dict[str, list[str]]:
@@ -103,8 +105,11 @@ def csp_directives(policy: str) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("path", ["", "index.html", "app/runtime.js", "vendor/pyodide/pyodide.asm.wasm",
                                   "vendor/ort/ort-wasm-simd-threaded.jsep.mjs"])
-def test_served_headers_are_the_build_headers_file(base_url: str, dist_dir: Path, build_module: Any, path: str) -> None:
+def test_served_headers_are_the_build_headers_file(
+    serve_directory: Any, dist_dir: Path, build_module: Any, path: str
+) -> None:
     """Responses carry exactly the isolation and security headers dist/_headers lists for that path."""
+    base_url = serve_directory(dist_dir, report_csp=False)  # exactly what `build.py serve` sends
     rules = build_module.parse_headers_file((dist_dir / "_headers").read_text(encoding="utf-8"))
     expected = {name.lower(): value for name, value in build_module.headers_for_path(rules, "/" + path)}
     got = fetch_headers(base_url + path)
@@ -163,3 +168,35 @@ def test_page_requests_resolve_without_missing_files(page: Any, base_url: str) -
     wait_for_python_version(page)
     page.wait_for_load_state("networkidle")
     assert failures == []
+
+
+def test_harness_guard_catches_leaks_errors_and_worker_csp_violations(
+    guarded_context: Any, serve_directory: Any, tmp_path: Path, csp_reports: list[dict[str, Any]]
+) -> None:
+    """The guard every e2e test relies on really sees an outside request, a console error and a CSP
+    violation inside a worker (which no page-level listener can observe)."""
+    (tmp_path / "_headers").write_text(
+        "/*\n  Content-Security-Policy: default-src 'self'; img-src data:; connect-src 'self' https://example.invalid\n"
+        "  Cross-Origin-Opener-Policy: same-origin\n  Cross-Origin-Embedder-Policy: require-corp\n"
+    )
+    (tmp_path / "index.html").write_text('<!doctype html><link rel="icon" href="data:,">'
+                                         '<script type="module" src="main.js"></script>')
+    (tmp_path / "main.js").write_text(
+        'console.error("deliberate console error");\n'
+        'fetch("https://example.invalid/leak").catch(() => {});\n'
+        'new Worker("worker.js", {type: "module"});\n'
+    )
+    (tmp_path / "worker.js").write_text(  # not allowed: connect-src has no other loopback port
+        'fetch("http://localhost:9/elsewhere").catch(() => postMessage("blocked"));\n'
+    )
+    before = len(csp_reports)
+    page = guarded_context.context.new_page()
+    page.goto(serve_directory(tmp_path))
+    page.wait_for_function("() => true")
+    page.wait_for_timeout(1500)
+    problems = guarded_context.problems()
+    assert "request left 127.0.0.1: https://example.invalid/leak" in problems
+    assert any("deliberate console error" in p for p in problems)
+    worker_reports = [r for r in csp_reports[before:] if r.get("source-file", "").endswith("/worker.js")]
+    assert worker_reports and worker_reports[0]["blocked-uri"].startswith("http://localhost:9"), csp_reports[before:]
+    guarded_context.external_requests.clear()  # the deliberate faults must not leak into other tests
