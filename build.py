@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """One entry point for the in-browser reranker: build, serve and test the static site.
 
-    python3 build.py build [--cdn] [--out DIR] [--hub-host URL]
-    python3 build.py serve [--port N] [--cdn] [--no-build]
+    python3 build.py build [--cdn] [--out DIR] [--hub-host URL] [--cdn-origin URL]
+    python3 build.py serve [--port N] [--cdn] [--no-build] [--out DIR]
     python3 build.py test  [pytest args...]
 
 Standard library only. The layout of dist/ and the runtime URL contract live in docs/ARCHITECTURE.md.
@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -56,6 +57,7 @@ ORT_FILES = (
 # (code editor, terminal, MicroPython, TOML/zip config, package graph).
 PYSCRIPT_LAZY_CHUNK = re.compile(r"^(codemirror|index-|xterm|mpy-|py-(?!editor-|game-|terminal-)|toml-|zip-|pyodide_graph-)")
 SOURCE_DIRS = ("app", "py", "static", "models")
+BUILD_MARKER = ".build.json"  # marks a directory build.py owns (and may prune)
 SKIP_NAMES = {"__pycache__", ".DS_Store", ".pytest_cache"}
 
 MIME_TYPES = {
@@ -412,8 +414,6 @@ def build(
     log: Callable[[str], None] = print,
 ) -> BuildResult:
     """Assemble dist/ (or `out`) for the chosen flavour; only changed files are rewritten."""
-    import time
-
     started = time.perf_counter()
     out = (out or root / "dist").absolute()
     flavour = "cdn" if cdn else "self-contained"
@@ -421,6 +421,8 @@ def build(
     origin = normalise_origin(cdn_origin) if cdn else None
     if not (root / "index.html").is_file():
         raise BuildError(f"{root / 'index.html'} is missing: the page shell must exist before building")
+    if out.exists() and any(out.iterdir()) and not (out / BUILD_MARKER).is_file():
+        raise BuildError(f"{out} is not empty and holds no earlier build; choose an empty or new --out directory")
     ensure_node_modules(root, log)
     versions = lock_versions(root)
     nm = root / "node_modules"
@@ -441,7 +443,7 @@ def build(
         for name in ORT_FILES:
             asm.copy(f"vendor/ort/{name}", nm / "onnxruntime-web" / "dist" / name)
     asm.write("_headers", headers_file(header_rules(origin, hub_host)))
-    asm.write(".build.json", json.dumps({"flavour": flavour, "cdn_origin": origin, "hub_host": hub_host, "versions": versions}, indent=2) + "\n")
+    asm.write(BUILD_MARKER, json.dumps({"flavour": flavour, "cdn_origin": origin, "hub_host": hub_host, "versions": versions}, indent=2) + "\n")
     stats = asm.sync(out)
     return BuildResult(out=out, flavour=flavour, stats=stats, seconds=time.perf_counter() - started)
 

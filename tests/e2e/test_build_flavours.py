@@ -275,3 +275,14 @@ def test_cdn_flavour_boots_python_from_the_pinned_cdn_paths(
               f"{cdn_mirror}/npm/onnxruntime-web@{locked['onnxruntime-web']}/dist/")
     assert any(u.endswith("/pyodide.asm.wasm") for u in cdn_requests), cdn_requests
     assert [u for u in cdn_requests if not u.startswith(pinned)] == []
+
+
+def test_build_refuses_to_prune_a_foreign_directory(tmp_path: Path) -> None:
+    """--out pointing at a non-empty directory that is not an earlier build loses nothing."""
+    precious = tmp_path / "notes.txt"
+    precious.write_text("keep me")
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert len(proc.stderr.strip().splitlines()) == 1 and "--out" in proc.stderr
+    assert precious.read_text() == "keep me" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
