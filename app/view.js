@@ -94,6 +94,8 @@ export class ResultList {
     this.flashTimer = 0;
     this.flashed = new Set();
     this.lastCutAfter = null;
+    this.largeFrame = 0;
+    this.widthObserver = null;
     this.mediaQuery = typeof matchMedia === "function" ? matchMedia("(prefers-reduced-motion: reduce)") : null;
     this.ol.classList.add("result-list");
     this.cut = this.makeCutLine();
@@ -114,8 +116,6 @@ export class ResultList {
     const reduced = this.reducedMotion;
     const animate = !reduced && this.ol.isConnected && typeof Element.prototype.animate === "function";
     this.ol.classList.toggle("reduced-motion", reduced);
-    // Long lists let the browser skip layout and paint of off-screen rows (see .result-list.is-large).
-    this.ol.classList.toggle("is-large", rows.length > this.options.largeList);
 
     // FIRST: where is every row drawn right now (including any in-flight transform)?
     let first = null;
@@ -134,18 +134,20 @@ export class ResultList {
     const desired = [];
     const seen = new Set();
     const changed = [];
+    let textChanged = false;
     const cutIndex = Number.isInteger(cutAfter) && cutAfter > 0 ? Math.min(cutAfter, rows.length) : null;
     rows.forEach((row, position) => {
       const index = row.index;
       let rec = this.records.get(index);
       if (!rec) { rec = this.createRow(index); this.records.set(index, rec); }
       const previousRank = rec.last.rank;
-      this.updateRow(rec, row, position);
+      if (this.updateRow(rec, row, position)) textChanged = true;
       if (previousRank !== undefined && previousRank !== rec.last.rank) changed.push(rec.el);
       seen.add(index);
       desired.push(rec.el);
       if (cutIndex !== null && position + 1 === cutIndex && cutIndex < rows.length) desired.push(this.cut);
     });
+    this.updateLongListMode(rows.length, textChanged);
     this.updateCutLine(cutIndex, rows.length);
     if (cutIndex === null || cutIndex >= rows.length) desired.push(this.cut);
     for (const [index, rec] of this.records) {
@@ -169,6 +171,8 @@ export class ResultList {
   /** Stop listening and drop the rows. */
   destroy() {
     this.clear();
+    cancelAnimationFrame(this.largeFrame);
+    if (this.widthObserver) this.widthObserver.disconnect();
     this.ol.removeEventListener("change", this.onChange);
     this.ol.removeEventListener("click", this.onClick);
   }
@@ -359,11 +363,53 @@ export class ResultList {
     const win = normaliseWindow(row.window, text.length);
     const winKey = win ? `${win.start}:${win.end}` : "";
     if (last.text !== text || last.winKey !== winKey) {
+      const heightMayChange = last.text !== text;
       last.text = text;
       last.winKey = winKey;
       last.win = win;
       this.writeText(rec);
+      return heightMayChange;
     }
+    return false;
+  }
+
+  /**
+   * Long lists (> options.largeList rows) let off-screen rows skip layout (content-visibility: auto), which
+   * keeps one arrival cheap at 1,000 rows. Skipped rows use their last remembered height, so every row is
+   * laid out once (one frame without skipping) whenever texts or the list width change; after that a row
+   * coming into view already has its real height and nothing shifts.
+   */
+  updateLongListMode(count, textChanged) {
+    const long = count > this.options.largeList;
+    this.ol.classList.toggle("is-long", long);
+    if (!long) {
+      this.ol.classList.remove("is-large");
+      cancelAnimationFrame(this.largeFrame);
+      this.largeFrame = 0;
+      return;
+    }
+    if (!this.widthObserver && typeof ResizeObserver === "function") {
+      let width = null;
+      this.widthObserver = new ResizeObserver((entries) => {
+        const w = Math.round(entries[entries.length - 1].contentRect.width);
+        if (width !== null && w !== width && this.ol.classList.contains("is-long")) this.remeasureLongList();
+        width = w;
+      });
+      this.widthObserver.observe(this.ol);
+    }
+    if (textChanged || (!this.ol.classList.contains("is-large") && !this.largeFrame)) this.remeasureLongList();
+  }
+
+  remeasureLongList() {
+    this.ol.classList.remove("is-large");
+    cancelAnimationFrame(this.largeFrame);
+    // Two frames: the first lays out (and remembers) every row, the second turns skipping on.
+    this.largeFrame = requestAnimationFrame(() => {
+      this.largeFrame = requestAnimationFrame(() => {
+        this.largeFrame = 0;
+        if (this.ol.classList.contains("is-long")) this.ol.classList.add("is-large");
+      });
+    });
   }
 
   writeRelevance(rec, relevance) {

@@ -270,6 +270,8 @@ def test_thousand_rows_reuse_elements_and_cap_animations(page: Any, base_url: st
       const original = [...Array(n).keys()];
       list.render(makeRows(original, null), {cutAfter: 10});
       await settle();
+      // The first score arrives well after the pending list was drawn (model inference takes longer).
+      await new Promise(r => setTimeout(r, 300));
       const first = document.querySelector('#results li[data-index="999"]');
       first.__marker = 'kept';
       const scores = Object.fromEntries(original.map(i => [i, i / n]));
@@ -402,3 +404,30 @@ def test_presets_cover_the_promised_scenarios() -> None:
     for preset in long_ones:
         answers = [x["text"] for x in preset["passages"] if x["relevance"] == 2 and len(x["text"].split()) > 300]
         assert answers, "the long preset's answer should sit inside a long passage"
+
+
+def test_long_list_rows_do_not_shift_after_a_resort(page: Any, base_url: str) -> None:
+    """In a 1,000-row list, rows that skip off-screen layout still have their real height, so a re-sort that
+    brings never-seen rows into view lands exactly where it was measured (no jump a frame later)."""
+    n = 1000
+    texts = [("Short row %d." % i) if i % 3 else ("A longer row %d " % i) + "with many more words " * 12 for i in range(n)]
+    page.emulate_media(reduced_motion="reduce")
+    open_fixture(page, base_url, texts)
+    result = page.evaluate("""async (n) => {
+      const frames = (k) => new Promise(r => { const step = () => (k-- <= 0 ? r() : requestAnimationFrame(step)); step(); });
+      const original = [...Array(n).keys()];
+      list.render(makeRows(original, null), {cutAfter: 10});
+      await frames(3);
+      const large = document.querySelector('#results').classList.contains('is-large');
+      // Bring rows from the far end (never on screen so far) to the top.
+      const order = [...original.slice(900), ...original.slice(0, 900)];
+      list.render(makeRows(order, Object.fromEntries(order.map((i, p) => [i, 1 - p / n]))), {cutAfter: 10});
+      const measured = tops();
+      await frames(3);
+      const later = tops();
+      const visible = Object.keys(measured).filter(k => measured[k] < innerHeight);
+      return {large, drift: Math.max(...visible.map(k => Math.abs(later[k] - measured[k]))), visible: visible.length};
+    }""", n)
+    assert result["large"], "a 1,000-row list should use the long-list mode"
+    assert result["visible"] > 5
+    assert result["drift"] < 1, f"rows moved by {result['drift']}px after the re-sort was drawn"
