@@ -165,9 +165,19 @@ class Lane {
     if (!this.buffer.length) return null;
     const batch = this.buffer;
     this.buffer = [];
+    const t0 = performance.now();
     const view = py("add", this.slot, batch);
+    const t1 = performance.now();
     if (view.error) { setError(this.errorKey, view.error.message); return null; }
     this.apply(view);
+    const t2 = performance.now();
+    if (this.stats) {
+      const s = this.stats;
+      s.updates += 1;
+      s.pyMs += t1 - t0;
+      s.renderMs += t2 - t1;
+      s.maxUpdateMs = Math.max(s.maxUpdateMs, t2 - t0);
+    }
     if (this.stats && this.stats.renderedFirst === null) this.stats.renderedFirst = performance.now();
     progress(this, view);
     const now = performance.now();
@@ -201,7 +211,10 @@ function updateReadiness() {
   const lane = state.lanes.a;
   const ready = isReady();
   const phase = document.documentElement.dataset.phase;
-  if (ready && phase === "loading") setPhase("ready");
+  if (ready && phase === "loading") {
+    setPhase("ready");
+    if (!state.queued && !state.pendingRestore) announce(`Ready: Python ${state.info.python} and ${shortLabel(lane.entry)} are loaded.`);
+  }
   if (ready && phase === "error" && !lane.loading && !errorEls.model.textContent) setPhase("ready");
   if (!ready && lane.loading && !state.running && phase !== "loading") setPhase("loading");
   els.loadReady.dataset.state = ready ? "done" : lane.loading ? "loading" : state.glue && !lane.ready ? "error" : "loading";
@@ -271,7 +284,8 @@ function showModelReady(entry, info) {
   els.loadModel.dataset.state = "done";
   const where = info.fromCache ? "from cache" : entry.source === "bundled" ? "bundled" : "downloaded";
   const threads = info.backend === "webgpu" ? "WebGPU" : `WASM × ${info.threads || 1} thread${info.threads === 1 ? "" : "s"}`;
-  els.loadModelValue.textContent = `${shortLabel(entry)} · ${where} · ${threads} · ${(info.loadMs / 1000).toFixed(1)} s`;
+  els.loadModelValue.textContent = `${where} · ${threads} · ${(info.loadMs / 1000).toFixed(1)} s`;
+  els.loadModelValue.title = entry.id;
   if (info.fallbackReason) setError("model", "");
 }
 
@@ -567,7 +581,8 @@ async function rerank() {
 async function scoreLane(lane, res, run) {
   const t0 = performance.now();
   lane.stats = { t0, firstResult: null, renderedFirst: null, lastResult: null, results: 0, cached: res.cached,
-    pairs: res.pairs.length, end: null, passages: res.texts.length, model: lane.entry, info: lane.info };
+    pairs: res.pairs.length, end: null, passages: res.texts.length, model: lane.entry, info: lane.info,
+    updates: 0, pyMs: 0, renderMs: 0, maxUpdateMs: 0 };
   renderStats(lane);
   if (res.pairs.length) {
     let done;
@@ -678,7 +693,11 @@ function renderStats(lane) {
     stat("First score", ms(s.t0, s.firstResult), "first"),
     stat("Total", s.end ? ms(s.t0, s.end) : "…", "total"),
     stat("Pairs / s", rate, "rate"),
+    stat("Re-sorts", String(s.updates), "updates"),
+    stat("Main thread / re-sort", s.updates ? `${((s.pyMs + s.renderMs) / s.updates).toFixed(1)} ms (max ${Math.round(s.maxUpdateMs)})` : "–", "update-ms"),
   );
+  lane.statsEl.dataset.pyMs = s.pyMs.toFixed(1);
+  lane.statsEl.dataset.renderMs = s.renderMs.toFixed(1);
   lane.statsEl.dataset.state = s.end ? (s.cancelled ? "cancelled" : "done") : "running";
   lane.statsEl.setAttribute("aria-label", `Statistics for ${shortLabel(s.model)}`);
 }

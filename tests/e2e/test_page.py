@@ -226,3 +226,22 @@ def test_presets_are_all_loadable_and_run(page: Any, base_url: str) -> None:
         assert_final_order(final)
         assert {r["index"]: r["relevance"] for r in final} == {
             i: p["relevance"] for i, p in enumerate(preset(preset_id)["passages"])}
+
+
+def test_index_html_ships_every_reranker_module() -> None:
+    """PyScript cannot list directories: the page's `files` config must name every module of py/reranker."""
+    import html
+    import json
+    import re
+
+    from harness.paths import ROOT
+
+    source = (ROOT / "index.html").read_text(encoding="utf-8")
+    match = re.search(r"<script type=\"py\" src=\"py/glue.py\" config='([^']*)'", source)
+    assert match, "index.html must load py/glue.py with an inline JSON config"
+    config = json.loads(html.unescape(match.group(1)))
+    assert config["interpreter"] == "vendor/pyodide/pyodide.mjs"
+    modules = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "py" / "reranker").rglob("*.py"))
+    assert sorted(config["files"]) == modules
+    for url, target in config["files"].items():
+        assert target == url.removeprefix("py/"), (url, target)
