@@ -189,6 +189,8 @@ export class ResultList {
     Array.from(parent.children).forEach((child, i) => current.set(child, i));
     const seq = desired.map((node) => (current.has(node) ? current.get(node) : -1));
     const keep = lisPositions(seq);
+    const active = document.activeElement;
+    const hadFocus = active && active !== parent && parent.contains(active);
     let next = null;
     for (let i = desired.length - 1; i >= 0; i--) {
       const node = desired[i];
@@ -198,6 +200,8 @@ export class ResultList {
       }
       next = node;
     }
+    // moveBefore() keeps focus; insertBefore() (older browsers) drops it, so put it back.
+    if (hadFocus && document.activeElement !== active && active.isConnected) active.focus({ preventScroll: true });
   }
 
   playMoves(desired, first) {

@@ -431,3 +431,16 @@ def test_long_list_rows_do_not_shift_after_a_resort(page: Any, base_url: str) ->
     assert result["large"], "a 1,000-row list should use the long-list mode"
     assert result["visible"] > 5
     assert result["drift"] < 1, f"rows moved by {result['drift']}px after the re-sort was drawn"
+
+
+def test_keyboard_focus_survives_a_resort(page: Any, base_url: str) -> None:
+    """A keyboard user's focus on a row's checkbox stays put while that row moves in a re-sort."""
+    open_fixture(page, base_url, short_texts(6))
+    page.evaluate("() => list.render(makeRows([0, 1, 2, 3, 4, 5], null), {cutAfter: 2})")
+    page.get_by_role("checkbox", name="Relevant (passage 2)").focus()
+    page.evaluate("() => list.render(makeRows([5, 4, 3, 2, 0, 1], {0: .3, 1: .2, 2: .4, 3: .6, 4: .8, 5: .9}), {cutAfter: 2})")
+    page.evaluate("() => list.render(makeRows([1, 5, 4, 3, 2, 0], {0: .1, 1: .95, 2: .4, 3: .6, 4: .8, 5: .9}), {cutAfter: 2})")
+    focused = page.evaluate("() => document.activeElement.closest('li.passage')?.dataset.index ?? null")
+    assert focused == "1"
+    page.keyboard.press("Space")
+    assert page.evaluate("""() => document.querySelector('#results li[data-index="1"]').dataset.relevance""") == "2"
