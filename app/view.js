@@ -138,6 +138,7 @@ export class ResultList {
     const cutIndex = Number.isInteger(cutAfter) && cutAfter > 0 ? Math.min(cutAfter, rows.length) : null;
     rows.forEach((row, position) => {
       const index = row.index;
+      if (seen.has(index)) return; // a repeated index would put one element in two places
       let rec = this.records.get(index);
       if (!rec) { rec = this.createRow(index); this.records.set(index, rec); }
       const previousRank = rec.last.rank;
