@@ -4,6 +4,7 @@ from __future__ import annotations
 import collections
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 
@@ -17,6 +18,8 @@ VARIANTS = {
     "per-tensor": {"per_channel": False, "reduce_range": False},
 }
 MAX_BYTES = 25_000_000
+WEB_IDS = [101, 2129, 2079, 22487, 2147, 102, 1996, 22487, 2024, 3303, 102]  # "how do tides work" / "the tides are caused"
+WEB_TYPES = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
 
 
 def optimise_basic(src: str, dst: str) -> None:
@@ -55,19 +58,34 @@ def selection_pairs(n_queries: int = 50) -> tuple[list[str], list[str], list[int
     return qs, ps, rels, long
 
 
-def run() -> None:
+def ortweb_check(model: Path) -> list[float] | str:
+    """Run the file with onnxruntime-web (wasm backend, the page's runtime) in Node; logits or the error text."""
+    import subprocess  # noqa: PLC0415
+
+    from training.common import REPO  # noqa: PLC0415
+
+    ort_mjs = REPO / "node_modules" / "onnxruntime-web" / "dist" / "ort.wasm.min.mjs"
+    if not ort_mjs.exists():
+        return "skipped: node_modules/onnxruntime-web missing"
+    res = subprocess.run(["node", str(Path(__file__).parent / "ortweb_check.mjs"), str(ort_mjs), str(model)],
+                         capture_output=True, text=True, timeout=300)
+    if res.returncode != 0:
+        return res.stderr[-500:]
+    return [float(x) for x in res.stdout.split("[")[1].split("]")[0].split(",")]
+
+
+def run(torch_dir: Path = WORK / "model_torch", n_select: int = 50) -> None:
     """Export, optimise, try int8 variants against fp32 on dev pairs, ship the best one that fits 25 MB."""
     from scipy.stats import spearmanr  # noqa: PLC0415
 
     from training.evaluate import onnx_scorer  # noqa: PLC0415
 
-    torch_dir = WORK / "model_torch"
     raw, opt = WORK / "onnx" / "model_fp32_raw.onnx", WORK / "onnx" / "model_fp32.onnx"
     write_tokenizer_files(MODEL_OUT)
     write_config(torch_dir, MODEL_OUT)
     export_fp32(torch_dir, raw)
     optimise_basic(str(raw), str(opt))
-    qs, ps, rels, long = selection_pairs()
+    qs, ps, rels, long = selection_pairs(n_select)
     long_mask = np.array(long)
     ref = onnx_scorer(opt)(qs, ps)
     report: dict = {"fp32_ops": op_census(str(opt)), "n_pairs": len(qs), "n_long_pairs": int(long_mask.sum()),
@@ -94,5 +112,15 @@ def run() -> None:
     shutil.copy(WORK / "onnx" / f"model_int8_{best}.onnx", MODEL_OUT / "onnx" / "model_quantized.onnx")
     foreign = [op for op in report["variants"][best]["ops"] if not op.startswith("ai.onnx:")]
     report["non_standard_ops"] = foreign
+    shipped = MODEL_OUT / "onnx" / "model_quantized.onnx"
+    web = ortweb_check(shipped)
+    if isinstance(web, list):
+        feeds = {"input_ids": np.array([WEB_IDS]), "attention_mask": np.ones((1, len(WEB_IDS)), dtype=np.int64),
+                 "token_type_ids": np.array([WEB_TYPES])}
+        import onnxruntime as ort  # noqa: PLC0415
+        native = float(ort.InferenceSession(str(shipped)).run(["logits"], feeds)[0][0, 0])
+        web = {"onnxruntime_web_wasm": web[0], "onnxruntime_python": native, "abs_diff": abs(web[0] - native)}
+    report["ortweb_check"] = web
+    print(f"export: onnxruntime-web wasm check: {web}")
     write_json(WORK / "export_report.json", report)
     print(f"export: shipped {best} ({report['variants'][best]['bytes'] / 1e6:.1f} MB); non-standard ops: {foreign}")

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # do not spin-wait on a shared, busy CPU
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 STAGES = ["extract", "mine", "train", "export", "eval", "parity", "card"]
