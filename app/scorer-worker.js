@@ -299,7 +299,7 @@ async function handleLoad(msg) {
     const sessionOptions = {};
     if (opts.graphOptimizationLevel) sessionOptions.graphOptimizationLevel = opts.graphOptimizationLevel;
     const loadModel = (device) =>
-      Tm.AutoModelForSequenceClassification.from_pretrained(entry.path, {
+      (entry.kind === "bi-encoder" ? Tm.AutoModel : Tm.AutoModelForSequenceClassification).from_pretrained(entry.path, {
         dtype,
         device,
         progress_callback,
@@ -327,6 +327,8 @@ async function handleLoad(msg) {
       backend,
       threads: backend === "wasm" ? onnx.wasm.numThreads : null,
       maxLength: Math.min(entry.max_length || tokenizer.model_max_length || 512, tokenizer.model_max_length || Infinity),
+      kind: entry.kind === "bi-encoder" ? "bi-encoder" : "cross-encoder",
+      queryEmbeddings: new Map(), // bi-encoder: query text -> unit vector (kept across runs, bounded)
       inference: opts.inference === "model" ? "model" : "session",
       batchTokens: opts.batchTokens || DEFAULT_BATCH_TOKENS,
       maxBatch: opts.maxBatch || DEFAULT_MAX_BATCH,
@@ -413,8 +415,24 @@ function pairLayout(tokenizer) {
   const tok = tokenizer._tokenizer;
   const probe = tok.post_processor ? tok.post_processor(["a"], ["b"], true) : { tokens: ["a", "b"] };
   const specialCount = probe.tokens.length - 2;
+  const single = tok.post_processor ? tok.post_processor(["a"], null, true) : { tokens: ["a"] };
   const padId = tokenizer.pad_token_id ?? 0;
-  return { specialCount, padId };
+  return { specialCount, specialCountSingle: single.tokens.length - 1, padId };
+}
+
+/** Bi-encoder input: one text, `[CLS] text [SEP]`, truncated to the window (like HF truncation=True). */
+function encodeSingle(m, text) {
+  const tok = m.tokenizer._tokenizer;
+  let t = tok.encode_text(text) || [];
+  const room = m.maxLength - (m.specialCountSingle ?? 2);
+  if (t.length > room) t = t.slice(0, Math.max(0, room));
+  const out = tok.post_processor ? tok.post_processor(t, null, true) : { tokens: t };
+  const ids = out.tokens.map((x) => tokenToId(tok, x));
+  return { ids, typeIds: out.token_type_ids || new Array(ids.length).fill(0) };
+}
+
+function encodeItem(m, it) {
+  return m.kind === "bi-encoder" ? encodeSingle(m, it.text) : encodePair(m, it.query, it.text);
 }
 
 function tokenToId(tok, t) {
@@ -489,6 +507,7 @@ async function scoreRun(run) {
   try {
     // First micro-batch in the caller's order (their top candidates), tokenised alone, so a score shows quickly.
     const items = pairs.map((p, i) => ({ i, key: String(p.key), query: String(p.query ?? ""), text: String(p.text ?? ""), enc: null }));
+    if (m.kind === "bi-encoder") await embedQueries(m, items);
     const first = items.slice(0, Math.min(m.firstBatch, items.length));
     let rest = items.slice(first.length);
     const queue = [];
@@ -499,7 +518,7 @@ async function scoreRun(run) {
       if (run.cancelled) break;
       if (!queue.length) {
         const ta = nowMs();
-        for (const it of rest) it.enc = it.enc || encodePair(m, it.query, it.text);
+        for (const it of rest) it.enc = it.enc || encodeItem(m, it);
         tokenizeMs += nowMs() - ta;
         rest.sort((a, b) => a.enc.ids.length - b.enc.ids.length); // length bucketing: similar lengths share a batch
         let batch = [];
@@ -518,7 +537,7 @@ async function scoreRun(run) {
       }
       const batch = queue.shift();
       const ta = nowMs();
-      for (const it of batch) it.enc = it.enc || encodePair(m, it.query, it.text);
+      for (const it of batch) it.enc = it.enc || encodeItem(m, it);
       tokenizeMs += nowMs() - ta;
       let logits;
       const tb = nowMs();
@@ -604,12 +623,16 @@ async function runBatch(m, batch) {
   let logits;
   if (m.inference === "model") {
     const out = await m.model(feeds);
-    logits = out.logits;
+    logits = out.logits || out.last_hidden_state;
   } else {
     const ortFeeds = {};
     for (const k in feeds) ortFeeds[k] = feeds[k].ort_tensor;
     const out = await m.session.run(ortFeeds);
-    logits = out.logits || out[m.session.outputNames[0]];
+    logits = out.logits || out.sentence_embedding || out.last_hidden_state || out[m.session.outputNames[0]];
+  }
+  if (m.kind === "bi-encoder") {
+    const vectors = meanPoolNormalise(logits, mask, n, len);
+    return batch.map((it, b) => (it.queryVector ? dot(vectors[b], it.queryVector) : vectors[b]));
   }
   const data = logits.data;
   const cols = logits.dims[logits.dims.length - 1] || 1;
@@ -618,6 +641,59 @@ async function runBatch(m, batch) {
   logits.dispose?.();
   return res;
 }
+
+/** Bi-encoder: mean of the token vectors under the attention mask, scaled to unit length (sentence-transformers). */
+function meanPoolNormalise(out, mask, n, len) {
+  const data = out.data;
+  const dims = out.dims;
+  const vectors = [];
+  if (dims.length === 2) {
+    const h = dims[1]; // already pooled (sentence_embedding)
+    for (let b = 0; b < n; b++) vectors.push(unit(Float32Array.from(data.subarray(b * h, (b + 1) * h))));
+    return vectors;
+  }
+  const h = dims[2];
+  for (let b = 0; b < n; b++) {
+    const v = new Float32Array(h);
+    let count = 0;
+    for (let j = 0; j < len; j++) {
+      if (mask[b * len + j] === 0n) continue;
+      count += 1;
+      const off = (b * len + j) * h;
+      for (let k = 0; k < h; k++) v[k] += data[off + k];
+    }
+    for (let k = 0; k < h; k++) v[k] /= Math.max(1, count);
+    vectors.push(unit(v));
+  }
+  return vectors;
+}
+
+function unit(v) {
+  let norm = 0;
+  for (const x of v) norm += x * x;
+  norm = Math.sqrt(norm) || 1;
+  for (let k = 0; k < v.length; k++) v[k] /= norm;
+  return v;
+}
+
+function dot(a, b) {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += a[k] * b[k];
+  return s;
+}
+
+/** Embed each distinct query of the run once (cached across runs) and attach the vector to its items. */
+async function embedQueries(m, items) {
+  const missing = [...new Set(items.map((it) => it.query))].filter((q) => !m.queryEmbeddings.has(q));
+  for (let i = 0; i < missing.length; i += 8) {
+    const chunk = missing.slice(i, i + 8).map((q) => ({ text: q, enc: encodeSingle(m, q) }));
+    const vectors = await runBatch(m, chunk);
+    chunk.forEach((c, k) => m.queryEmbeddings.set(c.text, vectors[k]));
+  }
+  while (m.queryEmbeddings.size > 64) m.queryEmbeddings.delete(m.queryEmbeddings.keys().next().value);
+  for (const it of items) it.queryVector = m.queryEmbeddings.get(it.query);
+}
+
 
 // ---------------------------------------------------------------------------------------------
 

@@ -400,3 +400,45 @@ def test_score_before_any_model_is_loaded_is_a_clear_error(host: Any) -> None:
     assert not run["ok"] and run["results"] == []
     assert_sentence(run["message"])
     assert "No model is loaded" in run["message"]
+
+
+# --------------------------------------------------------------------------- bi-encoder (vector search column)
+
+BIENCODER_JS = """
+async ([entry, pairs]) => {
+  const {S} = window.scoring;
+  const bi = new S.Scorer({workerUrl: new URL('./app/biencoder-worker.js', location.href)});
+  const ready = await bi.load(entry);
+  const results = [];
+  const done = await bi.score(pairs, {onResult: (r) => results.push(r)});
+  bi.terminate();
+  return {ready, done, results};
+}
+"""
+
+
+def test_biencoder_worker_cosines_match_native(page: Any, hub_site: HubSite, build_module: Any,
+                                               tmp_path: Path) -> None:
+    """The second worker embeds query and passages with all-MiniLM-L6-v2 (int8) and returns cosine similarities
+    that match native onnxruntime + mean pooling, and rank the relevant passage first."""
+    from support.scoring import make_biencoder_dir, native_cosines
+
+    model_dir = make_biencoder_dir(tmp_path / "bi")
+    hub_id = "vector-test/all-minilm-l6-v2-int8"
+    hub_site.mirror.add_model(hub_id, model_dir)
+    entry = {"id": hub_id, "kind": "bi-encoder", "label": "all-MiniLM-L6-v2 (bi-encoder)", "source": "hub",
+             "path": hub_id, "dtype": "q8", "size_bytes": None, "max_length": 256, "calibration": "identity"}
+    items = [("how do tides work", "Tides are caused by the gravitational pull of the moon and the sun."),
+             ("how do tides work", "A tidy room makes it easier to find things."),
+             ("how do tides work", "The stock market closed higher on Friday."),
+             ("what is apt", "apt is the command-line package manager of Debian."),
+             ("what is apt", "東京は今日晴れで、最高気温は二十五度です。")]
+    open_host(page, hub_site.url, hub_site.dist, build_module)
+    out = page.evaluate(BIENCODER_JS, [entry, as_pairs(items)])
+    assert out["ready"]["model"] == hub_id and out["done"]["pairs"] == len(items)
+    got = {r["key"]: r["logit"] for r in out["results"]}
+    ref = native_cosines(model_dir, items)
+    for i, expected in enumerate(ref):
+        assert -1.0 <= got[f"p{i}"] <= 1.0
+        assert abs(got[f"p{i}"] - expected) < 0.01, f"pair {i}: browser cosine {got[f'p{i}']:.4f} vs native {expected:.4f}"
+    assert got["p0"] > got["p1"] and got["p0"] > got["p2"] and got["p3"] > got["p4"]

