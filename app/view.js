@@ -17,7 +17,7 @@ const DEFAULTS = {
   excerptBefore: 70,        // characters of context before the window in an excerpt (about one line)
   excerptChars: 900,        // minimum excerpt length, so an excerpt always fills its reserved lines
   flashMs: 900,             // reduced motion: how long a changed row stays highlighted
-  largeList: 300,           // above this many rows, off-screen rows skip layout (content-visibility)
+  largeList: 120,           // above this many rows, off-screen rows skip layout (content-visibility)
 };
 
 const REL_LABEL = { 2: "answers the query", 1: "partly relevant", 0: "not relevant" };
