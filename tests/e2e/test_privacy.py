@@ -1,0 +1,93 @@
+"""Privacy is enforced, not promised: a whole scoring session stays on 127.0.0.1, the typed text never
+enters the URL (unless Share is pressed, and even then only the share box), and the device keeps only the
+model cache and the theme choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faults_support import fresh_guard, fulfil_with
+from harness import wait_for_phase
+from test_page_support import RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, rows, run
+
+SECRET = "Confidential-Zebra-4711"
+
+STORAGE_JS = """async () => {
+  const local = Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)]));
+  const session = Object.fromEntries(Object.keys(sessionStorage).map((k) => [k, sessionStorage.getItem(k)]));
+  const caches_ = {};
+  for (const name of await caches.keys()) {
+    caches_[name] = (await (await caches.open(name)).keys()).map((r) => r.url);
+  }
+  const idb = indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [];
+  return {local, session, caches: caches_, idb, cookie: document.cookie};
+}"""
+
+
+def test_full_session_stays_on_this_machine_and_out_of_the_url(page: Any, base_url: str, guarded_context: Any) -> None:
+    """Preset -> typed secret -> Rerank -> done: zero requests off 127.0.0.1, no text in the URL or storage."""
+    open_page(page, base_url)
+    history = page.evaluate("() => history.length")
+    data = load_preset(page, "rag-tides")
+    page.click("#query")
+    page.keyboard.press("End")
+    page.keyboard.type(f" {SECRET}")
+    page.fill("#passages", page.input_value("#passages") + f"\nA passage mentioning {SECRET} in passing.")
+    assert page.url == base_url, f"typing changed the URL: {page.url}"
+    run(page)
+    final = rows(page)
+    assert_final_order(final)
+    assert len(final) == len(data["passages"]) + 1
+    assert page.url == base_url, f"a run changed the URL: {page.url}"
+    assert page.evaluate("() => history.length") == history, "the run pushed history entries"
+
+    # What the device keeps: the model cache (model files only) and nothing typed.
+    stored = page.evaluate(STORAGE_JS)
+    assert set(stored["local"]) <= {"reranker-theme"}, stored["local"]
+    assert stored["session"] == {} and stored["cookie"] == "" and stored["idb"] == [], stored
+    assert set(stored["caches"]) <= {"reranker-models-v1"}, stored["caches"]
+    for url in sum(stored["caches"].values(), []):
+        assert url.startswith(base_url + "models/"), f"non-model entry in Cache Storage: {url}"
+    assert SECRET not in repr(stored), "the typed text was stored on the device"
+
+    # Share puts the state into the share box only; the page's own URL stays clean.
+    page.click("#share")
+    page.wait_for_function("() => document.querySelector('#share-url').value.includes('?s=')")
+    assert page.url == base_url
+
+    assert guarded_context.external_requests == []
+
+
+LEAK_WORKER = """
+fetch("https://huggingface.co/from-worker?leak=1", {mode: "no-cors"})
+  .then(() => postMessage("loaded"), () => postMessage("blocked"));
+"""
+
+
+def test_guard_reports_a_request_leaving_the_machine(browser: Any, base_url: str) -> None:
+    """The harness guard sees (and blocks) page and worker traffic to another host that the CSP would allow.
+
+    The guard's own checking function is called directly, so this test inspects the guard instead of failing."""
+    guard = fresh_guard(browser)
+    try:
+        page = guard.context.new_page()
+        page.route(base_url + "leak-worker.js", fulfil_with(LEAK_WORKER, content_type="text/javascript"))
+        page.goto(base_url)
+        wait_for_phase(page, ("loading", "ready"), timeout=RUN_TIMEOUT_MS)
+        assert guard.problems(allow_console_errors=True) == [], "the page itself must be clean"
+        outcome = page.evaluate("""async () => {
+          const fromPage = await fetch("https://huggingface.co/from-page?leak=1", {mode: "no-cors"})
+            .then(() => "loaded", () => "blocked");
+          const fromWorker = await new Promise((resolve) => {
+            const w = new Worker("leak-worker.js");
+            w.onmessage = (e) => resolve(e.data);
+            w.onerror = (e) => resolve("worker error " + e.message);
+          });
+          return {fromPage, fromWorker};
+        }""")
+        assert outcome == {"fromPage": "blocked", "fromWorker": "blocked"}, outcome
+        problems = guard.problems(allow_console_errors=True)
+        assert "request left 127.0.0.1: https://huggingface.co/from-page?leak=1" in problems, problems
+        assert "request left 127.0.0.1: https://huggingface.co/from-worker?leak=1" in problems, problems
+    finally:
+        guard.context.close()
