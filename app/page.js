@@ -67,6 +67,35 @@ function onGlueReady() {
 }
 document.addEventListener("reranker:glue-ready", onGlueReady);
 
+/** Pyodide does not report a failed download; watch the resources Python needs and say which one failed. */
+function watchPythonResources() {
+  if (typeof PerformanceObserver !== "function") return;
+  const observer = new PerformanceObserver((list) => {
+    if (state.glue) { observer.disconnect(); return; }
+    for (const entry of list.getEntries()) {
+      const status = entry.responseStatus || 0;
+      if (status < 400 || !/\/(vendor\/pyodide|vendor\/pyscript|py)\/|pyodide|pyscript/.test(entry.name)) continue;
+      const file = entry.name.split("?")[0].split("/").slice(-2).join("/");
+      pythonFailed(`${file} could not be downloaded (HTTP ${status})`);
+      observer.disconnect();
+      return;
+    }
+  });
+  try { observer.observe({ type: "resource", buffered: true }); } catch { /* old browser */ }
+}
+
+function pythonFailed(reason) {
+  if (state.glue) return;
+  state.pythonFailed = true;
+  els.loadPython.dataset.state = "error";
+  $("python-version").textContent = "failed";
+  els.loadReady.dataset.state = "error";
+  els.loadReadyLabel.textContent = "Python did not load";
+  state.queued = false;
+  setPhase("error");
+  announce(`Python could not start: ${reason}. Ranking needs it; reload the page to try again (copy your text first).`);
+}
+
 // ---------------------------------------------------------------------------------------------- lanes
 
 /** One model + worker + result list: "a" is the main model, "b" the optional compared one. */
@@ -208,6 +237,7 @@ function isReady() {
 }
 
 function updateReadiness() {
+  if (state.pythonFailed) return;
   const lane = state.lanes.a;
   const ready = isReady();
   const phase = document.documentElement.dataset.phase;
@@ -643,6 +673,11 @@ function stopRun(userAsked) {
 
 function progress(lane, view) {
   if (lane.slot !== "a") return;
+  const s = lane.stats;
+  if (s && !view.done && performance.now() - (s.announcedAt ?? s.t0) > 5000) {
+    s.announcedAt = performance.now(); // long runs: a progress line every 5 s at most, never per re-sort
+    announce(`Scoring… ${view.scored} of ${view.total} passages scored.`);
+  }
   els.progressNote.textContent = view.done
     ? `All ${view.total} scored · ${view.sunk} below the threshold.`
     : `${view.scored} of ${view.total} scored…`;
@@ -906,6 +941,7 @@ function readUrl() {
   return params.get("model");
 }
 
+watchPythonResources();
 initTheme();
 wire();
 readThreshold();

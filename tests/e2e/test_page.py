@@ -13,10 +13,16 @@ from test_page_support import (RUN_TIMEOUT_MS, assert_final_order, load_preset, 
 
 
 def test_shell_works_before_python_and_a_queued_rerank_runs_when_ready(page: Any, base_url: str) -> None:
-    """Presets and inputs work while Python is still loading; Rerank pressed then runs once it is ready."""
+    """Presets and inputs work while the Python glue is held back; Rerank pressed then runs once it is ready."""
     held: list[Any] = []
     page.route("**/py/glue.py", lambda route: held.append(route))
     open_page(page, base_url, wait=None)
+    # Wait until PyScript asks for the glue (the interpreter itself is up; nothing can rank yet).
+    for _ in range(1800):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "PyScript never asked for py/glue.py"
     page.wait_for_function("() => document.querySelectorAll('.preset-chip').length >= 6")
     page.wait_for_function("() => document.querySelector('#model').options.length >= 1")
     data = load_preset(page, "support-router-reset")
@@ -25,15 +31,11 @@ def test_shell_works_before_python_and_a_queued_rerank_runs_when_ready(page: Any
     page.wait_for_function("() => document.querySelector('#load-model').dataset.state !== 'loading'",
                            timeout=RUN_TIMEOUT_MS)
     assert page.evaluate("() => document.documentElement.dataset.phase") == "loading"
-    assert not held or page.evaluate("() => !window.rerankerGlue"), "Python must still be held back"
+    assert page.evaluate("() => !window.rerankerGlue"), "Python must still be held back"
+    assert "once Python is ready" in page.inner_text("#counts")
     page.click("#rerank")
     assert "as soon as Python is ready" in page.inner_text("#status")
     assert page.evaluate("() => document.documentElement.dataset.phase") == "loading"
-    for _ in range(600):
-        if held:
-            break
-        page.wait_for_timeout(100)
-    assert held, "PyScript never asked for py/glue.py"
     held[0].continue_()
     wait_for_done(page)
     phases = page.evaluate("() => window.__phases")

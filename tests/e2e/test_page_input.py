@@ -112,3 +112,16 @@ def test_model_failure_is_reported_and_retry_works(page: Any, base_url: str) -> 
     assert page.inner_text("#model-error") == ""
     assert page.input_value("#query") == data["query"] + " (typed)"
     assert_final_order(rows(page))
+
+
+@pytest.mark.allow_console_errors("404", "Failed to load resource")
+def test_python_that_cannot_load_is_reported_and_the_inputs_still_work(page: Any, base_url: str) -> None:
+    """Pyodide's wasm missing: the page names the file instead of loading forever; presets still fill in."""
+    page.route("**/vendor/pyodide/pyodide.asm.wasm", lambda route: route.fulfill(status=404, body="missing"))
+    open_page(page, base_url, wait=None)
+    wait_for_phase(page, "error", timeout=RUN_TIMEOUT_MS)
+    status = page.inner_text("#status")
+    assert "Python could not start" in status and "pyodide.asm.wasm" in status, status
+    assert page.get_attribute("#load-python", "data-state") == "error"
+    data = load_preset(page, "rag-tides")
+    assert page.input_value("#passages").split("\n")[0] == data["passages"][0]["text"]

@@ -61,6 +61,7 @@ def default_model_id() -> str:
 
 def open_page(page: Any, base_url: str, query: str = "", *, wait: str | None = "ready") -> None:
     """Load the page with the recorder; optionally wait for a phase."""
+    page.set_default_timeout(RUN_TIMEOUT_MS)  # a loaded 2-core machine can stall the main thread for long
     page.add_init_script(RECORDER)
     page.goto(base_url + query)
     if wait:
