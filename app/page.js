@@ -338,8 +338,12 @@ function describeModel(entry, el) {
 
 // ---------------------------------------------------------------------------------------------- catalog & presets
 
+function rerankers() {
+  return state.catalog.filter((e) => e.kind !== "bi-encoder");
+}
+
 function fillModelSelect(select, withNone) {
-  const options = state.catalog.map((entry) => {
+  const options = rerankers().map((entry) => {
     const o = document.createElement("option");
     o.value = entry.id;
     o.textContent = entry.label || entry.id;
@@ -355,11 +359,11 @@ function fillModelSelect(select, withNone) {
 }
 
 function entryById(id) {
-  return state.catalog.find((e) => e.id === id) || null;
+  return rerankers().find((e) => e.id === id) || null;
 }
 
 function defaultEntry() {
-  return state.catalog.find((e) => e.default) || state.catalog[0] || null;
+  return rerankers().find((e) => e.default) || rerankers()[0] || null;
 }
 
 async function initCatalog(wantedModel) {
@@ -380,7 +384,56 @@ async function initCatalog(wantedModel) {
   }
   if (!entry) { setError("model", "The model list is empty."); return; }
   els.model.value = entry.id;
-  state.lanes.a.load(entry);
+  state.lanes.a.load(entry).then(initBiencoder);
+}
+
+// ---------------------------------------------------------------------------------------------- bi-encoder column
+
+/** A catalog entry of kind "bi-encoder" adds a vector-search column; it loads after the reranker (priority). */
+const bi = { entry: null, scorer: null, ready: false, loading: false, scores: null, session: null };
+
+async function initBiencoder() {
+  const entry = state.catalog.find((e) => e.kind === "bi-encoder");
+  if (!entry || bi.entry) return;
+  bi.entry = entry;
+  bi.loading = true;
+  bi.scorer = new Scorer({ workerUrl: new URL("./biencoder-worker.js", import.meta.url) });
+  try {
+    await bi.scorer.load(entry);
+    bi.ready = true;
+  } catch (err) {
+    bi.error = err.message || String(err); // the column is optional: the reranker keeps working
+  } finally {
+    bi.loading = false;
+  }
+}
+
+/** Embed the run's passages once the cross-encoder is done (it has the CPU first); feeds the compare column. */
+async function scoreBiencoder(lane) {
+  bi.scores = null;
+  bi.session = lane.session;
+  if (!bi.entry || !lane.session) return;
+  const session = lane.session;
+  bi.scores = new Array(lane.texts.length).fill(null);
+  drawCompare();
+  while (bi.loading) await new Promise((resolve) => setTimeout(resolve, 200));
+  if (!bi.ready || bi.session !== session) { if (bi.session === session) bi.scores = null; drawCompare(); return; }
+  const pairs = lane.texts.map((text, i) => ({ key: String(i), query: lane.query, text }));
+  let last = 0;
+  try {
+    await bi.scorer.score(pairs, {
+      onResult: (r) => {
+        if (bi.session !== session) return;
+        bi.scores[Number(r.key)] = r.logit;
+        const now = performance.now();
+        if (now - last > 400) { last = now; drawCompare(); }
+      },
+    });
+  } catch (err) {
+    bi.error = err.message || String(err);
+    if (bi.session === session) bi.scores = null;
+  }
+  if (bi.session === session) drawCompare();
 }
 
 async function initPresets() {
@@ -581,8 +634,11 @@ async function rerank() {
     lane.reset();
     lane.session = res.session;
     lane.texts = res.texts;
+    lane.query = res.query;
     lane.apply(res.view);
   }
+  bi.session = null;
+  bi.scores = null;
   drawCompare();
   const total = started[0][1].texts.length;
   announce(`Scoring ${total} passages with ${shortLabel(state.lanes.a.entry)}…`);
@@ -606,6 +662,7 @@ async function rerank() {
   if (run.failed) { setPhase("error"); return; }
   setPhase("done");
   announceResult();
+  scoreBiencoder(state.lanes.a);
 }
 
 async function scoreLane(lane, res, run) {
@@ -742,7 +799,8 @@ function renderStats(lane) {
 function drawCompare() {
   const lane = state.lanes.a;
   if (!lane.session || !state.glue) return;
-  const res = py("compare", "a", null);
+  const vectors = bi.scores && bi.session === lane.session ? bi.scores : null;
+  const res = py("compare", "a", null, vectors);
   if (res.error) return;
   const columns = res.columns;
   const b = state.lanes.b;

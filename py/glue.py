@@ -176,8 +176,11 @@ class PageGlue:
         """Compare columns (original, BM25, bi-encoder if scores are given, cross-encoder) with nDCG@k / MRR."""
         session = self.sessions[slot]
         k = int(k or session.top_k or DEFAULT_TOP_K)
-        orders = session.orders(biencoder)
-        metrics = session.metrics(k=k, biencoder_scores=biencoder) or {}
+        vectors_pending = biencoder is not None and (len(biencoder) != len(session.passages)
+                                                     or any(x is None for x in biencoder))
+        complete = None if biencoder is None or vectors_pending else [float(x) for x in biencoder]
+        orders = session.orders(complete)
+        metrics = session.metrics(k=k, biencoder_scores=complete) or {}
         done = session.done
         columns = []
         for name, order in orders.items():
@@ -185,6 +188,9 @@ class PageGlue:
             columns.append({"id": name, "label": COLUMN_LABELS.get(name, name), "order": order,
                             "metrics": {"ndcg": m["ndcg"], "mrr": m["mrr"]} if m else None,
                             "pending": name == "cross_encoder" and not done})
+        if vectors_pending:  # the bi-encoder is still embedding: show its column as waiting, before ours
+            columns.insert(len(columns) - 1, {"id": "biencoder", "label": COLUMN_LABELS["biencoder"], "order": [],
+                                              "metrics": None, "pending": True})
         return {"k": k, "columns": columns, "relevance": session.relevance}
 
     def export(self, slot: str, fmt: str) -> dict:

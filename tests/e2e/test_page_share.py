@@ -141,3 +141,31 @@ def test_two_models_side_by_side_each_with_its_own_timing(page: Any, hub_site: A
     assert stat(page, "total", "#stats-b").endswith("ms") and stat(page, "total").endswith("ms")
     assert page.locator('#compare .compare-col[data-column="cross_encoder_b"]').count() == 1
     assert any(p.startswith(f"/{SECOND_MODEL}/") for p in hub_site.mirror.requests)
+
+
+def test_vector_search_column_from_a_real_biencoder(page: Any, hub_site: Any, tmp_path: Any) -> None:  # noqa: F811
+    """With a bi-encoder in the catalog, the comparison gains a vector-search column with its own metrics,
+    filled after the cross-encoder finished; the bi-encoder is never offered as a reranker."""
+    from support.scoring import make_biencoder_dir
+
+    hub_id = "vector-test/all-minilm-l6-v2-int8"
+    hub_site.mirror.add_model(hub_id, make_biencoder_dir(tmp_path / "bi"))
+    catalog = json.loads((hub_site.dist / "static" / "models.json").read_text(encoding="utf-8"))
+    catalog.append({"id": hub_id, "kind": "bi-encoder", "label": "all-MiniLM-L6-v2 (bi-encoder)", "source": "hub",
+                    "path": hub_id, "dtype": "q8", "size_bytes": None, "max_length": 256, "calibration": "identity"})
+    page.route("**/static/models.json", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(catalog)))
+    open_page(page, hub_site.url)
+    options = page.eval_on_selector_all("#model option, #model-b option", "os => os.map(o => o.value)")
+    assert hub_id not in options
+    load_preset(page, "rag-tides")
+    run(page)
+    column = page.locator('#compare .compare-col[data-column="biencoder"]')
+    page.wait_for_function(
+        "() => { const c = document.querySelector('#compare .compare-col[data-column=\"biencoder\"]');"
+        " return c && !c.classList.contains('is-pending') && c.querySelectorAll('.compare-item').length > 0; }")
+    assert column.locator(".metric-value").count() == 2
+    order = column.locator(".compare-item").evaluate_all("items => items.map(i => Number(i.dataset.index))")
+    n = len(preset("rag-tides")["passages"])
+    assert len(set(order)) == len(order) and all(0 <= i < n for i in order)
+    assert any(p.startswith(f"/{hub_id}/") for p in hub_site.mirror.requests)
