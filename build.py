@@ -11,8 +11,10 @@ Standard library only. The layout of dist/ and the runtime URL contract live in 
 from __future__ import annotations
 
 import argparse
+import base64
 import errno
 import functools
+import hashlib
 import http.server
 import importlib.util
 import json
@@ -391,7 +393,41 @@ def page_html(cdn_origin: str | None, versions: Mapping[str, str], root: Path) -
         for needle, url in cdn_urls(versions, cdn_origin).items():
             if needle.startswith("vendor/"):
                 html = html.replace(needle, url)
+        html = add_subresource_integrity(html, versions, cdn_origin, root / "node_modules")
     return html
+
+
+def sri_hash(path: Path) -> str:
+    """Subresource Integrity value (sha384) of a file."""
+    if not path.is_file():
+        raise BuildError(f"missing file {path} - run `npm ci --ignore-scripts` (needed for its integrity hash)")
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode("ascii")
+
+
+def add_subresource_integrity(html: str, versions: Mapping[str, str], cdn_origin: str, node_modules: Path) -> str:
+    """--cdn: pin PyScript's <script>/<link> and every chunk core.js loads eagerly with SRI hashes computed from
+    the lockfile's package files (jsDelivr serves npm files byte for byte). Chunks get a modulepreload with
+    integrity, so core.js's imports use the verified copies. Dynamic imports (Pyodide from PyScript's config,
+    transformers.js and ORT in the worker) cannot carry SRI; docs/SECURITY.md says so."""
+    pyscript_dist = node_modules / "@pyscript" / "core" / "dist"
+    base = cdn_urls(versions, cdn_origin)[PAGE_PYSCRIPT_JS].rsplit("/", 1)[0]
+
+    def pin(match: re.Match[str]) -> str:
+        tag, url = match.group(0), match.group(2)
+        if " integrity=" in tag or not url.startswith(base + "/"):
+            return tag
+        integrity = sri_hash(pyscript_dist / url[len(base) + 1:])
+        return f'{tag[:-1]} integrity="{integrity}" crossorigin="anonymous">'
+
+    html = re.sub(r'<(script|link)\b[^>]*?\b(?:src|href)="([^"]+)"[^>]*>', lambda m: pin(m), html)
+    chunks = [c for c in pyscript_chunks(pyscript_dist) if c not in ("core.js", "core.css")]
+    preloads = "".join(
+        f'<link rel="modulepreload" href="{base}/{c}" integrity="{sri_hash(pyscript_dist / c)}" crossorigin="anonymous">\n  '
+        for c in chunks)
+    core_tag = re.search(r'<script\b[^>]*\bsrc="' + re.escape(base) + r'/core\.js"', html)
+    if core_tag is None:
+        raise BuildError("index.html lost its PyScript <script> tag while pinning it to the CDN")
+    return html[:core_tag.start()] + preloads + html[core_tag.start():]
 
 
 @dataclass
