@@ -74,7 +74,7 @@ def ortweb_check(model: Path) -> list[float] | str:
     return [float(x) for x in res.stdout.split("[")[1].split("]")[0].split(",")]
 
 
-def run(torch_dir: Path = WORK / "model_torch", n_select: int = 50) -> None:
+def run(torch_dir: Path = WORK / "model_torch", n_select: int = 40) -> None:
     """Export, optimise, try int8 variants against fp32 on dev pairs, ship the best one that fits 25 MB."""
     from scipy.stats import spearmanr  # noqa: PLC0415
 

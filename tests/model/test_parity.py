@@ -14,6 +14,7 @@ REFERENCE = json.loads((Path(__file__).parent / "reference.json").read_text())
 # int8 weights vs the fp32 PyTorch model: tolerances set from the measured stats (training/parity.py), with margin
 MAX_ABS_DLOGIT = 1.0
 MIN_SPEARMAN = 0.97
+MIN_OWN_ABOVE_OTHER = 0.75  # measured on the reference pairs (training/parity.py), minus a margin
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -73,3 +74,21 @@ def test_shipped_artifact_is_small_and_trained() -> None:
     """The bundled file fits the 25 MB budget and is the trained model, not the placeholder."""
     assert (MODEL / "onnx" / "model_quantized.onnx").stat().st_size <= 25_000_000
     assert not (MODEL / "PLACEHOLDER").exists()
+
+
+def test_own_description_ranks_above_other_candidate(session: ort.InferenceSession, tokenizer: Tokenizer) -> None:
+    """On held-out packages the shipped model usually puts the package's own description above a BM25 distractor."""
+    pairs = REFERENCE["pairs"]
+    wins = []
+    for own, other in zip(pairs[0::2], pairs[1::2]):
+        if not own["relevant"]:
+            continue
+        enc = tokenizer.encode_batch([(own["query"], own["passage"]), (other["query"], other["passage"])])
+        width = max(len(e.ids) for e in enc)
+        feeds = {name: np.array([getattr(e, attr) + [0] * (width - len(e.ids)) for e in enc], dtype=np.int64)
+                 for name, attr in [("input_ids", "ids"), ("attention_mask", "attention_mask"),
+                                    ("token_type_ids", "type_ids")]}
+        (logits,) = session.run(["logits"], feeds)
+        wins.append(logits[0, 0] > logits[1, 0])
+    assert len(wins) >= 30
+    assert np.mean(wins) >= MIN_OWN_ABOVE_OTHER
