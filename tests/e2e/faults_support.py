@@ -76,7 +76,7 @@ def page_state(page: Any) -> dict[str, Any]:
     })""")
 
 
-def wait_for_message(page: Any, pattern: str, timeout: float = RUN_TIMEOUT_MS) -> dict[str, Any]:
+def wait_for_message(page: Any, pattern: str, timeout: float = 90_000) -> dict[str, Any]:
     """Wait until a field error or the status line matches the regex `pattern`; return the page state."""
     try:
         page.wait_for_function(

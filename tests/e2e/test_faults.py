@@ -43,7 +43,8 @@ def assert_input_intact(page: Any) -> None:
 def retry_and_finish(page: Any) -> None:
     """Press Rerank (retrying what failed) and wait for a consistent, finished ranking with no error left."""
     page.click("#rerank")
-    wait_for_done(page)
+    # The phase may still read "error" until the retried load settles: wait for the finished run itself.
+    wait_for_phase(page, "done", timeout=RUN_TIMEOUT_MS)
     final = assert_scores_consistent(page)
     assert len(final) == 5
     assert page_state(page)["errors"] == {}, page_state(page)

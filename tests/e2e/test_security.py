@@ -22,6 +22,7 @@ import pytest
 from faults_support import CSP_RECORDER
 from harness import wait_for_phase
 from harness.paths import ROOT
+from test_build_flavours import cdn_mirror  # noqa: F401 - fixture (loopback jsDelivr mirror)
 from test_page_support import RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, rows, run
 
 # Wraps `Worker` so violations inside any worker (reported there, not in the document) land in window.__csp too.
@@ -199,3 +200,28 @@ def test_cdn_scripts_styles_and_preloads_carry_matching_integrity(build_variant:
     preloaded = {Path(u).name for u in covered if "/@pyscript/core@" in u}
     assert {"core.js", "core.css"} <= preloaded, preloaded
     assert static_chunks <= preloaded, f"PyScript chunks imported by core.js without integrity: {static_chunks - preloaded}"
+
+
+INTEGRITY_JS = """async (tags) => {
+  const out = [];
+  for (const [url, integrity] of tags) {
+    const good = await fetch(url, {integrity}).then((r) => r.ok, () => false);
+    const bad = await fetch(url, {integrity: 'sha384-' + btoa('x'.repeat(48))}).then(() => 'accepted', () => 'refused');
+    out.push({url, good, bad});
+  }
+  return out;
+}"""
+
+
+@pytest.mark.allow_console_errors("SRI's integrity checks failed", "valid digest in the 'integrity' attribute")
+def test_chromium_verifies_the_integrity_values(page: Any, cdn_mirror: str, build_variant: Any) -> None:
+    """Against a loopback jsDelivr mirror, Chromium accepts each file under its build-time hash and refuses
+    it under a wrong one (so the attributes really pin the bytes)."""
+    dist = build_variant("--cdn", "--cdn-origin", cdn_mirror)
+    parser = _Tags()
+    parser.feed((dist / "index.html").read_text(encoding="utf-8"))
+    tags = [(a.get("src") or a["href"], a["integrity"]) for _, a in parser.tags if a.get("integrity")]
+    assert len(tags) >= 3 and all(url.startswith(cdn_mirror) for url, _ in tags), tags
+    page.goto(cdn_mirror + "/")
+    results = page.evaluate(INTEGRITY_JS, tags)
+    assert [r for r in results if not r["good"] or r["bad"] != "refused"] == [], results
