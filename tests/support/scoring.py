@@ -72,9 +72,10 @@ def default_entry() -> dict[str, Any]:
 
 
 def bundled_model_dir(entry: dict[str, Any] | None = None) -> Path:
-    """Source directory of a bundled model (models/<path>)."""
+    """Source directory of a bundled model: models/<path>, or .cache/models/<path> for what build.py vendors."""
     entry = entry or default_entry()
-    return ROOT / "models" / entry["path"]
+    committed = ROOT / "models" / entry["path"]
+    return committed if committed.is_dir() else ROOT / ".cache" / "models" / entry["path"]
 
 
 def onnx_file_name(entry: dict[str, Any]) -> str:
