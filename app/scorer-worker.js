@@ -41,6 +41,7 @@ class UserError extends Error {
 
 function describeLoadError(err, entry, ctx) {
   if (err instanceof UserError) return err;
+  if (ctx.fetchError) return ctx.fetchError;
   const raw = String(err && (err.message || err)) || "unknown error";
   const where = entry.source === "hub" ? `the model host (${ctx.remoteHost})` : "this site";
   const file = ctx.lastFailedFile || ctx.lastFile || "a model file";
@@ -271,11 +272,13 @@ async function handleLoad(msg) {
         const type = resp.headers.get("content-type") || "";
         if (/\.(onnx|json)$/.test(file) && /text\/html/i.test(type)) {
           ctx.lastFailedFile = file;
-          throw new UserError(
+          // Kept on ctx: transformers.js may rewrap this error as "file not found", which would mislead.
+          ctx.fetchError = new UserError(
             `The server answered with a web page (content-type ${type}) instead of the model file "${file}". ` +
               `The model is not published at ${ctx.modelBase}; choose another model or fix the hosting.`,
             `content-type ${type} for ${u}`,
           );
+          throw ctx.fetchError;
         }
       }
       return resp;
