@@ -592,6 +592,7 @@ function runPayload(lane) {
 
 /** Rerank: validate in Python, then score lane A (and lane B when a second model is chosen). */
 async function rerank() {
+  const pressedAt = performance.now();
   clearInputErrors();
   if (!isReady()) {
     const lane = state.lanes.a;
@@ -651,7 +652,7 @@ async function rerank() {
       setError(lane.errorKey, errorEls[lane.errorKey].textContent || "This model is not loaded; choose it again to retry.");
       continue;
     }
-    await scoreLane(lane, res, run);
+    await scoreLane(lane, res, run, lane.slot === "a" ? pressedAt : performance.now());
   }
   if (state.running !== run) return;
   state.running = null;
@@ -665,8 +666,7 @@ async function rerank() {
   scoreBiencoder(state.lanes.a);
 }
 
-async function scoreLane(lane, res, run) {
-  const t0 = performance.now();
+async function scoreLane(lane, res, run, t0) {
   lane.stats = { t0, firstResult: null, renderedFirst: null, lastResult: null, results: 0, cached: res.cached,
     pairs: res.pairs.length, end: null, passages: res.texts.length, model: lane.entry, info: lane.info,
     updates: 0, pyMs: 0, renderMs: 0, maxUpdateMs: 0 };
