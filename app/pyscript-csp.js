@@ -3,7 +3,7 @@
 // This page runs no PyScript workers, so the worker function hooks are dropped before PyScript
 // reads them. Same module instance as the <script> tag: imported by that tag's resolved URL,
 // so the CDN flavour (where build.py rewrites the tag) keeps working.
-const tag = document.querySelector('script[type="module"][src$="pyscript/core.js"]');
+const tag = document.querySelector('script[type="module"][src$="/core.js"]');
 if (tag) {
   const { hooks } = await import(tag.src);
   for (const name of ["onReady", "onBeforeRun", "onBeforeRunAsync", "onAfterRun", "onAfterRunAsync"]) {
