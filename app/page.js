@@ -84,6 +84,26 @@ function watchPythonResources() {
   try { observer.observe({ type: "resource", buffered: true }); } catch { /* old browser */ }
 }
 
+/** Same idea for fetches: PyScript and Pyodide download through fetch(), and a failed one ends Python's start. */
+function watchPythonFetches() {
+  const realFetch = window.fetch;
+  const pythonUrl = (url) => /\/(vendor\/pyodide|vendor\/pyscript|py)\/|pyodide|pyscript/.test(String(url));
+  const name = (url) => String(url).split("?")[0].split("/").slice(-2).join("/");
+  window.fetch = async function fetchWatched(input, init) {
+    const url = typeof input === "string" || input instanceof URL ? String(input) : input?.url || "";
+    try {
+      const response = await realFetch.call(this, input, init);
+      if (!response.ok && !state.glue && pythonUrl(response.url || url)) {
+        pythonFailed(`${name(response.url || url)} could not be downloaded (HTTP ${response.status})`);
+      }
+      return response;
+    } catch (err) {
+      if (!state.glue && pythonUrl(url)) pythonFailed(`${name(url)} could not be downloaded (${err.message || err})`);
+      throw err;
+    }
+  };
+}
+
 function pythonFailed(reason) {
   if (state.glue) return;
   state.pythonFailed = true;
@@ -594,6 +614,10 @@ function runPayload(lane) {
 async function rerank() {
   const pressedAt = performance.now();
   clearInputErrors();
+  if (state.pythonFailed) {
+    announce("Python could not start, so nothing can be ranked. Reload the page to try again (copy your text first).");
+    return;
+  }
   if (!isReady()) {
     const lane = state.lanes.a;
     if (!lane.ready && !lane.loading && lane.entry) lane.load(lane.entry); // the model failed: retry it
@@ -627,6 +651,7 @@ async function rerank() {
     }
     started.push([lane, res]);
   }
+  for (const lane of lanes) if (lane.ready) setError(lane.errorKey, "");
   for (const n of started[0][1].notices) announce(n.message);
   setPhase("scoring");
   els.cancel.disabled = false;
@@ -1000,6 +1025,7 @@ function readUrl() {
 }
 
 watchPythonResources();
+watchPythonFetches();
 initTheme();
 wire();
 readThreshold();
