@@ -1,6 +1,7 @@
 """Stage `parity`: shipped int8 ONNX vs PyTorch on 100 held-out pairs; writes the reference file the tests use."""
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -49,8 +50,9 @@ def run() -> None:
         "fp32_onnx_vs_torch": {"max_abs_dlogit": float(np.abs(fp32 - pt).max()),
                                "spearman": float(spearmanr(fp32, pt).statistic)},
     }
-    write_json(REFERENCE, {"about": "Held-out Debian pairs: token ids from models/minilm-l6-debian-ce/tokenizer.json and "
+    REFERENCE.write_text(json.dumps({"about": "Held-out Debian pairs: token ids from models/minilm-l6-debian-ce/tokenizer.json and "
                                     "logits of the PyTorch fp32 model the shipped int8 ONNX was exported from "
-                                    "(training/parity.py).", "max_length": MAX_LENGTH, "stats": stats, "pairs": rows})
+                                    "(training/parity.py).", "max_length": MAX_LENGTH, "stats": stats, "pairs": rows},
+                                    ensure_ascii=False, separators=(",", ":")) + "\n")
     write_json(WORK / "parity.json", stats)
     print(f"parity: {stats}")

@@ -12,9 +12,9 @@ from tokenizers import Tokenizer
 MODEL = Path(__file__).resolve().parents[2] / "models" / "minilm-l6-debian-ce"
 REFERENCE = json.loads((Path(__file__).parent / "reference.json").read_text())
 # int8 weights vs the fp32 PyTorch model: tolerances set from the measured stats (training/parity.py), with margin
-MAX_ABS_DLOGIT = 1.0
-MIN_SPEARMAN = 0.97
-MIN_OWN_ABOVE_OTHER = 0.75  # measured on the reference pairs (training/parity.py), minus a margin
+MAX_ABS_DLOGIT = 1.6  # measured 1.10 (mean 0.26) over 100 pairs, 20 of them truncated at 256 tokens
+MIN_SPEARMAN = 0.98  # measured 0.994
+MIN_OWN_ABOVE_OTHER = 0.9  # measured 1.0 on 38 queries (training/parity.py)
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
