@@ -4,6 +4,7 @@ model cache and the theme choice."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from faults_support import fresh_guard, fulfil_with
@@ -19,7 +20,21 @@ STORAGE_JS = """async () => {
   for (const name of await caches.keys()) {
     caches_[name] = (await (await caches.open(name)).keys()).map((r) => r.url);
   }
-  const idb = indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [];
+  // IndexedDB: every database, store, key and value (binary decoded as UTF-8) so typed text would show up.
+  const idb = {};
+  const text = (v) => JSON.stringify(v, (k, x) => ArrayBuffer.isView(x) ? new TextDecoder().decode(x)
+    : x instanceof ArrayBuffer ? new TextDecoder().decode(new Uint8Array(x)) : x);
+  for (const {name} of await indexedDB.databases()) {
+    const db = await new Promise((ok, fail) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result);
+                                                 r.onerror = () => fail(r.error); });
+    idb[name] = [];
+    for (const store of db.objectStoreNames) {
+      const all = await new Promise((ok) => { const r = db.transaction(store).objectStore(store).getAll();
+                                               r.onsuccess = () => ok(r.result); r.onerror = () => ok([]); });
+      idb[name].push(store + ": " + text(all).slice(0, 100000));
+    }
+    db.close();
+  }
   return {local, session, caches: caches_, idb, cookie: document.cookie};
 }"""
 
@@ -44,7 +59,10 @@ def test_full_session_stays_on_this_machine_and_out_of_the_url(page: Any, base_u
     # What the device keeps: the model cache (model files only) and nothing typed.
     stored = page.evaluate(STORAGE_JS)
     assert set(stored["local"]) <= {"reranker-theme"}, stored["local"]
-    assert stored["session"] == {} and stored["cookie"] == "" and stored["idb"] == [], stored
+    assert stored["session"] == {} and stored["cookie"] == "", stored
+    # PyScript's own IndexedDB stores (its filesystem mount map and interpreter cache), never the typed text.
+    assert all(re.fullmatch(r"IDBMap/(@pyscript\.fs|.*pyodide@[\d.]+)", name) for name in stored["idb"]), \
+        list(stored["idb"])
     assert set(stored["caches"]) <= {"reranker-models-v1"}, stored["caches"]
     for url in sum(stored["caches"].values(), []):
         assert url.startswith(base_url + "models/"), f"non-model entry in Cache Storage: {url}"
