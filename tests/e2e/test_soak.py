@@ -27,9 +27,15 @@ POOL = [
     "Insoles can make a narrow boot feel tighter, so try boots with your own insoles.",
 ]
 
-HEAP_JS = """async () => {
-  if (window.gc) window.gc();
-  return performance.memory ? performance.memory.usedJSHeapSize : null;
+EDIT_AND_RUN_JS = """([query, passages]) => {
+  for (const [id, value] of [['query', query], ['passages', passages]]) {
+    const el = document.getElementById(id);
+    el.value = value;
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+  }
+  const before = window.__phases.length;
+  document.getElementById('rerank').click();
+  return before;
 }"""
 
 
@@ -66,14 +72,12 @@ def test_hundred_runs_with_random_edits(page: Any, base_url: str, guarded_contex
     heap: list[tuple[int, float]] = []
     for i in range(RUNS):
         query, lines = edit(rng, query, lines)
-        page.fill("#query", query)
-        page.fill("#passages", "\n".join(lines))
-        before = page.evaluate("() => window.__phases.length")
-        page.click("#rerank")
+        # One round trip to edit and press Rerank, one to wait for the finished run (the machine is busy).
+        before = page.evaluate(EDIT_AND_RUN_JS, [query, "\n".join(lines)])
         page.wait_for_function(
             "n => window.__phases.length > n && ['done', 'error'].includes(window.__phases.at(-1))"
             " && document.documentElement.dataset.phase === window.__phases.at(-1)",
-            arg=before, timeout=RUN_TIMEOUT_MS)
+            arg=before, timeout=RUN_TIMEOUT_MS, polling=50)
         state = page_state(page)
         assert state["phase"] == "done" and state["errors"] == {}, f"run {i}: {state}"
         final = assert_scores_consistent(page)
