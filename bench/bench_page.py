@@ -141,9 +141,9 @@ def measure_warm(pw: Any, url: str, log: Any, profile: Path) -> tuple[Any, Any, 
     }
 
 
-def run(page: Any) -> dict[str, Any]:
+def run(page: Any, timeout_ms: int = TIMEOUT_MS) -> dict[str, Any]:
     """Click Rerank and measure the run in the page (see common.RUN_JS)."""
-    return page.evaluate(RUN_JS, {"timeoutMs": TIMEOUT_MS})
+    return page.evaluate(RUN_JS, {"timeoutMs": timeout_ms})
 
 
 def median(xs: list[float]) -> float:
@@ -313,13 +313,20 @@ def main(argv: list[str] | None = None) -> int:
             cdp.send("Performance.enable")
 
             if "stream" not in skip:
+                # Native reference: D's runner (same ONNX file, HF tokenizer ids, the worker's thread count),
+                # timed right after each page run so load swings hit both sides alike.
+                from bench_scoring import native_runner, reference_10
+
+                native_run = native_runner(reference_10(), threads)
                 fill_inputs(page, query10, passages10)
                 run(page)  # warm-up: the first inference allocates and compiles
-                streams = []
+                streams, natives = [], []
                 for r in range(args.repeats + 2):
                     fill_inputs(page, case_variant(query10, r + 1), passages10)  # same ids, new cache key
                     streams.append(run(page))
+                    natives.append(native_run())
                 raw["stream"] = streams
+                raw["native"] = natives
             if "incremental" not in skip:
                 raw["incremental"] = measure_incremental(page, query10, passages10)
             if "scale" not in skip:
@@ -328,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                 n_runs = 1 if "memory" in skip else max(2, args.memory_runs)
                 for r in range(n_runs):
                     fill_inputs(page, case_variant(query10, 100 + r), big)
-                    runs200.append(run(page))
+                    runs200.append(run(page, TIMEOUT_MS * 5))  # a loaded 2-core machine needs minutes
                     if r in (0, n_runs - 1) and "memory" not in skip:
                         memory.append(memory_bytes(page, cdp))
                     print(f"  200-passage run {r + 1}/{n_runs}: {runs200[-1]['ms']:.0f} ms, "
@@ -343,14 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.shutdown()
         server.server_close()
-
-    # Native reference: D's code (same ONNX file, HF tokenizer ids, the worker's thread count).
-    native = None
-    if "stream" not in skip:
-        from bench_scoring import native_ms, reference_10
-
-        native = native_ms(reference_10(), threads, max(3, args.repeats))
-        raw["native"] = native
+        if args.json:
+            args.json.write_text(json.dumps(raw, indent=1, default=str))
 
     # ----- figures
     usable = median([c["usable"] for c in cold])
@@ -367,22 +368,24 @@ def main(argv: list[str] | None = None) -> int:
     if "stream" in raw:
         s = raw["stream"]
         first = median([r["firstMs"] for r in s])
-        ms10 = median([r["ms"] for r in s])
+        ms10 = median([r["scoredMs"] or r["ms"] for r in s])
         worker10 = median([r["workerMs"] for r in s])
+        native_best = median([n["best"] for n in raw["native"]])
+        ratio10 = median([(r["scoredMs"] or r["ms"]) / n["best"] for r, n in zip(s, raw["native"])])
         rows.append(row("stream: Rerank -> first score in DOM", first, "ms", "-", None, "<= 150 ms", first <= 150))
-        rows.append(row("stream: 10-pair set Rerank -> done", ms10, "ms",
-                        f"native ORT {native['best']:.0f} ms, {threads} thr (worker {worker10:.0f} ms)",
-                        ms10 / native["best"], "<= 3x", ms10 / native["best"] <= 3))
+        rows.append(row("stream: 10-pair set Rerank -> all scored", ms10, "ms",
+                        f"native ORT {native_best:.0f} ms, {threads} thr (worker {worker10:.0f} ms)",
+                        ratio10, "<= 3x", ratio10 <= 3))
     if "scale" in raw:
         sc = raw["scale"]
         longest = max((max(r["longtasks"], default=0) for r in sc), default=0)
         fps = median([r["fps"] for r in sc])
-        rate200 = median([r["results"] / r["ms"] * 1000 for r in sc])
+        rate200 = median([r["results"] / (r["scoredMs"] or r["ms"]) * 1000 for r in sc])
         rows.append(row(f"scale 200: longest long task ({len(sc)} runs)", longest, "ms", "-", None, "<= 100 ms",
                         longest <= 100))
         rows.append(row("scale 200: animation frame rate (median)", fps, "fps", "-", None, ">= 50 fps", fps >= 50))
         if "stream" in raw:
-            rate10 = median([r["results"] / r["ms"] * 1000 for r in raw["stream"]])
+            rate10 = median([r["results"] / (r["scoredMs"] or r["ms"]) * 1000 for r in raw["stream"]])
             rows.append(row(f"scale 200: pairs/s ({sc[0]['results']} pairs)", rate200, "/s",
                             f"10-pair rate {rate10:.1f}/s", rate200 / rate10, ">= 0.8x", rate200 / rate10 >= 0.8))
     if "incremental" in raw:

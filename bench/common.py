@@ -160,7 +160,9 @@ PROBE_JS = """
   window.Worker = class extends W {
     constructor(...args) {
       super(...args);
+      this.__scorer = /scorer-worker/.test(String(args[0]));  // not the bi-encoder (vector column) worker
       this.addEventListener("message", (ev) => {
+        if (!this.__scorer) return;
         const m = ev.data || {};
         if (m.type === "result") B.worker.results += 1;
         else if (m.type === "done") B.worker.done.push(m);
@@ -168,7 +170,7 @@ PROBE_JS = """
       });
     }
     postMessage(msg, ...rest) {
-      if (msg && msg.type === "score") B.worker.scorePosts.push((msg.pairs || []).map((p) => p.key));
+      if (this.__scorer && msg && msg.type === "score") B.worker.scorePosts.push((msg.pairs || []).map((p) => p.key));
       return super.postMessage(msg, ...rest);
     }
   };
@@ -209,7 +211,12 @@ async ({timeoutMs}) => {
   const frame = (t) => { if (last !== null) frames.push(t - last); last = t; if (!stop) requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
   let first = null;
-  const onUpdate = (e) => { if (first === null && e.detail && e.detail.scored > 0) first = performance.now(); };
+  let allScored = null;  // every passage scored by the cross-encoder (later work, e.g. the vector column, excluded)
+  const onUpdate = (e) => {
+    const d = e.detail || {};
+    if (first === null && d.scored > 0) first = performance.now();
+    if (allScored === null && d.total > 0 && d.scored === d.total) allScored = performance.now();
+  };
   document.addEventListener("rerank:update", onUpdate);
   await new Promise((r) => requestAnimationFrame(() => r()));
   let settle;
@@ -233,7 +240,7 @@ async ({timeoutMs}) => {
   document.removeEventListener("rerank:update", onUpdate);
   const longtasks = B.longtasks.filter(([s, d]) => s + d >= t0 && s <= end).map(([s, d]) => d);
   const done = B.worker.done.length > done0 ? B.worker.done[B.worker.done.length - 1] : null;
-  return {ms: end - t0, firstMs: first === null ? null : first - t0, results: B.worker.results - results0,
+  return {ms: end - t0, firstMs: first === null ? null : first - t0, scoredMs: allScored === null ? null : allScored - t0, results: B.worker.results - results0,
           frames, longtasks, workerMs: done ? done.ms : null, workerFirstMs: done ? done.firstResultMs : null,
           batches: done ? done.batches : null,
           py: Object.fromEntries(Object.entries(B.py).map(([k, v]) => [k, {n: v.length, max: Math.max(...v),
