@@ -30,10 +30,13 @@ WORKER_SPY = """
   window.Worker = class extends W {
     constructor(...args) {
       super(...args);
-      this.addEventListener("message", (ev) => { if (ev.data && ev.data.type === "result") spy.results.push(ev.data.key); });
+      this.scorer = /scorer-worker/.test(String(args[0]));  // the cross-encoder, not the bi-encoder column
+      this.addEventListener("message", (ev) => {
+        if (this.scorer && ev.data && ev.data.type === "result") spy.results.push(ev.data.key);
+      });
     }
     postMessage(msg, ...rest) {
-      if (msg && msg.type === "score") for (const p of msg.pairs || []) spy.posted.push(p.key);
+      if (this.scorer && msg && msg.type === "score") for (const p of msg.pairs || []) spy.posted.push(p.key);
       return super.postMessage(msg, ...rest);
     }
   };
