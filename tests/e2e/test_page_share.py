@@ -168,4 +168,3 @@ def test_vector_search_column_from_a_real_biencoder(page: Any, hub_site: Any, tm
     order = column.locator(".compare-item").evaluate_all("items => items.map(i => Number(i.dataset.index))")
     n = len(preset("rag-tides")["passages"])
     assert len(set(order)) == len(order) and all(0 <= i < n for i in order)
-    assert any(p.startswith(f"/{hub_id}/") for p in hub_site.mirror.requests)
