@@ -293,6 +293,22 @@ function setError(key, message) {
   }
 }
 
+// Mirrors reranker.limits.MAX_TOTAL_CHARS: checked before the text reaches the textarea, because inserting
+// megabytes into a textarea blocks the main thread for minutes, long before Python could refuse it.
+const MAX_TOTAL_CHARS = 2_000_000;
+
+/** Refuse a paste/drop that would push the passages past the total limit; what was typed stays as it was. */
+function guardOversizedInsert(event, transfer, verb) {
+  const text = transfer?.getData("text/plain") ?? transfer?.getData("text") ?? "";
+  const field = els.passages;
+  const after = field.value.length - (field.selectionEnd - field.selectionStart) + text.length;
+  if (after <= MAX_TOTAL_CHARS) return;
+  event.preventDefault();
+  const fmt = (n) => n.toLocaleString("en-US");
+  setError("passages", `The ${verb} text is ${fmt(text.length)} characters; the limit is ${fmt(MAX_TOTAL_CHARS)} ` +
+    `in total. Nothing was ${verb}; your passages are unchanged. Paste fewer or shorter passages.`);
+}
+
 function clearInputErrors() {
   for (const key of ["query", "passages", "top_k", "share"]) setError(key, "");
 }
@@ -966,6 +982,8 @@ function wire() {
   });
   els.query.addEventListener("input", () => { setError("query", ""); onInputEdited(); });
   els.passages.addEventListener("input", () => { setError("passages", ""); onInputEdited(); });
+  els.passages.addEventListener("paste", (event) => guardOversizedInsert(event, event.clipboardData, "pasted"));
+  els.passages.addEventListener("drop", (event) => guardOversizedInsert(event, event.dataTransfer, "dropped"));
   for (const radio of document.querySelectorAll('input[name="mode"]')) radio.addEventListener("change", () => scheduleInspect(0));
   els.threshold.addEventListener("input", onSettingsChange);
   els.topK.addEventListener("input", onSettingsChange);
