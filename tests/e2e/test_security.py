@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from faults_support import CSP_RECORDER
 from harness import wait_for_phase
@@ -53,7 +54,10 @@ def record_csp(page: Any) -> None:
     page.add_init_script(WORKER_CSP_BRIDGE)
 
     def add_listener(route: Any) -> None:
-        response = route.fetch()
+        try:
+            response = route.fetch()
+        except PlaywrightError:
+            return  # the page is closing (a worker restarted during teardown): nothing left to record
         assert "content-security-policy" in response.headers, "the worker script must carry its own CSP"
         route.fulfill(response=response, body=WORKER_CSP_LISTENER + response.text())
 
