@@ -17,8 +17,7 @@ from typing import Any
 from reranker import (InputError, RankingSession, RerankerError, ScoreCache, ShareState, calibration_for,
                       decode_share, encode_share, format_passages, matches_preset, parse_passages, passage_budget,
                       split_windows, to_csv, to_json, to_markdown)
-from reranker.parse import Passage
-from reranker.text import collapse_whitespace, normalize_newlines, remove_control_chars
+from reranker.parse import Passage, clean_query
 
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_TOP_K = 5
@@ -212,7 +211,7 @@ class PageGlue:
         top_k = payload.get("topK", DEFAULT_TOP_K)
         top_k = None if top_k == DEFAULT_TOP_K else top_k
         labels = [p.relevance for p in passages]
-        state = ShareState(query=collapse_whitespace(remove_control_chars(normalize_newlines(query))[0]), passages=[p.text for p in passages], model=model,
+        state = ShareState(query=clean_query(query), passages=[p.text for p in passages], model=model,
                            labels=labels if any(x is not None for x in labels) else [], threshold=threshold,
                            top_k=top_k, mode="lines")
         preset = payload.get("preset")

@@ -68,10 +68,15 @@ class ParseResult:
                 "notices": [n.to_dict() for n in self.notices], "query": self.query}
 
 
-def normalize_query(query: str) -> str:
-    """Collapse whitespace, drop control characters; raise InputError if nothing usable remains or too long."""
+def clean_query(query: str) -> str:
+    """The query as a run uses it: newlines normalised, control characters dropped, whitespace collapsed."""
     cleaned, _ = remove_control_chars(normalize_newlines(query or ""))
-    cleaned = collapse_whitespace(cleaned)
+    return collapse_whitespace(cleaned)
+
+
+def normalize_query(query: str) -> str:
+    """`clean_query`, then raise InputError if nothing usable remains or it is too long."""
+    cleaned = clean_query(query)
     if not cleaned:
         raise InputError("query_empty", "Type a query: the passages are ranked by how well they answer it.", "query")
     if len(cleaned) > MAX_QUERY_CHARS:
