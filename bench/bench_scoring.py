@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from harness import launch_options, load_build_module  # noqa: E402
-from support.scoring import bundled_model_dir, default_entry, load, onnx_file_name, open_host, score  # noqa: E402
+from support.scoring import (bundled_model_dir, default_entry, load, native_tokenizer_and_session,  # noqa: E402
+                             open_host, score)
 
 OUT = ROOT / "bench" / "out"
 TARGET_RATIO_10 = 3.0  # worker time for the 10-pair set <= 3x native
@@ -59,17 +60,9 @@ def native_runner(pairs: list[dict[str, str]], threads: int) -> Any:
     """A function timing native onnxruntime on the same file with HF-tokenizers ids (same threads):
     returns {"one_by_one": ms, "padded": ms, "best": ms} for one pass of each."""
     import numpy as np
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
 
     entry = default_entry()
-    folder = bundled_model_dir(entry)
-    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tok.no_padding()
-    tok.enable_truncation(max_length=entry["max_length"], strategy="only_second")
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(folder / onnx_file_name(entry)), opts, providers=["CPUExecutionProvider"])
+    tok, session = native_tokenizer_and_session(bundled_model_dir(entry), entry, threads)
     encs = [tok.encode(p["query"], p["text"]) for p in pairs]
 
     def one_by_one() -> None:

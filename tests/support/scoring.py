@@ -157,10 +157,8 @@ def reference_pairs() -> list[tuple[str, str]]:
     ]
 
 
-def native_reference(model_dir: Path, entry: dict[str, Any], items: list[tuple[str, str]], threads: int = 2
-                     ) -> tuple[list[list[int]], list[list[int]], list[float]]:
-    """HF `tokenizers` ids (only_second truncation) and native onnxruntime logits, one pair per run."""
-    import numpy as np
+def native_tokenizer_and_session(model_dir: Path, entry: dict[str, Any], threads: int = 2) -> tuple[Any, Any]:
+    """HF `tokenizers` (only_second truncation at the entry's max length) and a native onnxruntime session."""
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
@@ -170,6 +168,15 @@ def native_reference(model_dir: Path, entry: dict[str, Any], items: list[tuple[s
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     session = ort.InferenceSession(str(model_dir / onnx_file_name(entry)), opts, providers=["CPUExecutionProvider"])
+    return tok, session
+
+
+def native_reference(model_dir: Path, entry: dict[str, Any], items: list[tuple[str, str]], threads: int = 2
+                     ) -> tuple[list[list[int]], list[list[int]], list[float]]:
+    """HF `tokenizers` ids (only_second truncation) and native onnxruntime logits, one pair per run."""
+    import numpy as np
+
+    tok, session = native_tokenizer_and_session(model_dir, entry, threads)
     names = {i.name for i in session.get_inputs()}
     ids, types, logits = [], [], []
     for query, passage in items:
