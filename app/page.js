@@ -154,8 +154,8 @@ class Lane {
     setError(this.errorKey, "");
     describeModel(entry, this.metaEl);
     if (this.slot === "a") showModelLoading(entry, null);
-    updateReadiness();
     const attempt = (this.loading = {});
+    updateReadiness();
     let settle;
     this.loadPromise = new Promise((resolve) => { settle = resolve; });
     try {
