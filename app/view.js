@@ -18,6 +18,7 @@ const DEFAULTS = {
   excerptChars: 900,        // minimum excerpt length, so an excerpt always fills its reserved lines
   flashMs: 900,             // reduced motion: how long a changed row stays highlighted
   largeList: 120,           // above this many rows, off-screen rows skip layout (content-visibility)
+  measureBudgetMs: 12,      // long lists: main-thread time per frame spent laying out not-yet-measured rows
 };
 
 const REL_LABEL = { 2: "answers the query", 1: "partly relevant", 0: "not relevant" };
@@ -84,6 +85,74 @@ function normaliseWindow(win, length) {
   return { start, end };
 }
 
+/** The row skeleton, built once and cloned per row (one cloneNode instead of ~20 createElement calls). */
+let rowTemplate = null;
+
+function makeRowTemplate() {
+  const li = el("li", "passage");
+  const rank = el("div", "passage-rank");
+  const rankNow = el("span", "rank-now");
+  rankNow.append(hidden("Rank "), document.createTextNode(""));
+  const change = el("span", "rank-change");
+  const changeGlyph = el("span", "rank-change-glyph");
+  changeGlyph.setAttribute("aria-hidden", "true");
+  change.append(changeGlyph, hidden(""));
+  rank.append(rankNow, el("span", "rank-was"), change);
+
+  const body = el("div", "passage-body");
+  const text = el("p", "passage-text");
+  text.dir = "auto";
+  const expand = el("button", "passage-expand btn-link");
+  expand.type = "button";
+  expand.hidden = true;
+  expand.setAttribute("aria-expanded", "false");
+  body.append(text, expand);
+
+  const score = el("div", "passage-score");
+  const bar = el("span", "score-bar");
+  bar.setAttribute("aria-hidden", "true");
+  bar.append(el("span", "score-fill"));
+  score.append(bar, el("span", "score-value"));
+
+  const relevance = el("div", "passage-relevance");
+  const mark = el("span", "relevance-mark");
+  mark.setAttribute("aria-hidden", "true");
+  const label = el("label", "relevance-toggle");
+  const box = el("input");
+  box.type = "checkbox";
+  box.className = "relevance-box";
+  label.append(box, el("span", "relevance-text", "Relevant"), hidden(""));
+  relevance.append(mark, label);
+
+  li.append(rank, body, score, relevance);
+  return li;
+}
+
+/** Top of `node`'s layout box (no transforms) relative to `parent`'s content, from offsetTop (no forced
+ *  per-row geometry work once layout is clean). */
+function layoutTop(node, parent) {
+  return node.offsetParent === parent ? node.offsetTop : node.offsetTop - parent.offsetTop;
+}
+
+/** [first, last] positions in `nodes` whose layout boxes overlap [lo, hi] (px relative to `parent`). */
+function rangeWithin(nodes, parent, lo, hi) {
+  const n = nodes.length;
+  if (!n) return [0, -1];
+  let a = 0, b = n;
+  while (a < b) { // first node whose bottom reaches lo
+    const mid = (a + b) >> 1;
+    const node = nodes[mid];
+    if (layoutTop(node, parent) + node.offsetHeight < lo) a = mid + 1; else b = mid;
+  }
+  const first = a;
+  a = first; b = n;
+  while (a < b) { // first node starting below hi
+    const mid = (a + b) >> 1;
+    if (layoutTop(nodes[mid], parent) <= hi) a = mid + 1; else b = mid;
+  }
+  return [first, a - 1];
+}
+
 export class ResultList {
   constructor(olElement, options = {}) {
     if (!olElement) throw new Error("ResultList needs the <ol> element to render into.");
@@ -95,6 +164,8 @@ export class ResultList {
     this.flashed = new Set();
     this.lastCutAfter = null;
     this.largeFrame = 0;
+    this.unmeasured = new Set(); // long lists: rows whose real height the browser has not remembered yet
+    this.measuring = [];         // rows laid out (not skipped) during the current measuring frame
     this.widthObserver = null;
     this.mediaQuery = typeof matchMedia === "function" ? matchMedia("(prefers-reduced-motion: reduce)") : null;
     this.ol.classList.add("result-list");
@@ -117,24 +188,27 @@ export class ResultList {
     const animate = !reduced && this.ol.isConnected && typeof Element.prototype.animate === "function";
     this.ol.classList.toggle("reduced-motion", reduced);
 
-    // FIRST: where is every row drawn right now (including any in-flight transform)?
+    // FIRST: where are the rows near the viewport (and every row still moving) drawn right now, including any
+    // in-flight transform? Rows far from the viewport are not measured: they neither animate nor cost layout.
     let first = null;
+    let before = null;
     if (animate && this.records.size) {
+      before = this.nearNodes();
       first = new Map();
-      for (const rec of this.records.values()) first.set(rec.el, rec.el.getBoundingClientRect().top);
-      if (this.cut.isConnected && !this.cut.classList.contains("is-inactive")) {
-        first.set(this.cut, this.cut.getBoundingClientRect().top);
+      for (const node of before.near) first.set(node, node.getBoundingClientRect().top);
+      for (const anim of this.running) {
+        const node = anim.effect && anim.effect.target;
+        if (node && node.isConnected && !first.has(node)) first.set(node, node.getBoundingClientRect().top);
       }
     }
     // Stop in-flight moves; their current positions are captured above, so nothing jumps.
-    for (const anim of this.running) anim.cancel();
-    this.running = [];
+    this.stopMoves();
 
     // WRITE: update rows, then put them in order with as few DOM moves as possible.
     const desired = [];
     const seen = new Set();
     const changed = [];
-    let textChanged = false;
+    const textChanged = []; // records whose text changed (their height may have)
     const cutIndex = Number.isInteger(cutAfter) && cutAfter > 0 ? Math.min(cutAfter, rows.length) : null;
     rows.forEach((row, position) => {
       const index = row.index;
@@ -142,7 +216,7 @@ export class ResultList {
       let rec = this.records.get(index);
       if (!rec) { rec = this.createRow(index); this.records.set(index, rec); }
       const previousRank = rec.last.rank;
-      if (this.updateRow(rec, row, position)) textChanged = true;
+      if (this.updateRow(rec, row, position)) textChanged.push(rec);
       if (previousRank !== undefined && previousRank !== rec.last.rank) changed.push(rec.el);
       seen.add(index);
       desired.push(rec.el);
@@ -156,16 +230,38 @@ export class ResultList {
     }
     this.reorder(desired);
 
-    if (first) this.playMoves(desired, first);
+    if (first) this.playMoves(first, before);
     else if (reduced && changed.length) this.flash(changed);
+  }
+
+  /** Rows (and the cut line) whose layout box is within the animation margin of the viewport, plus a lookup of
+   *  every child's position (to tell whether a row that was not measured sat above or below the viewport). */
+  nearNodes() {
+    const nodes = Array.from(this.ol.children);
+    const viewH = window.innerHeight || document.documentElement.clientHeight || 800;
+    const { viewportMargin } = this.options;
+    const olTop = this.ol.getBoundingClientRect().top;
+    const [a, b] = rangeWithin(nodes, this.ol, -viewH * viewportMargin - olTop, viewH * (1 + viewportMargin) - olTop);
+    const near = a <= b ? nodes.slice(a, b + 1).filter((node) => node !== this.cut || !node.classList.contains("is-inactive")) : [];
+    return { near, nodes, lo: a, hi: b };
+  }
+
+  stopMoves() {
+    for (const anim of this.running) {
+      const node = anim.effect && anim.effect.target;
+      anim.cancel();
+      if (node) node.style.zIndex = "";
+    }
+    this.running = [];
   }
 
   /** Remove every row (for example before a run with new input). */
   clear() {
-    for (const anim of this.running) anim.cancel();
-    this.running = [];
+    this.stopMoves();
     for (const rec of this.records.values()) rec.el.remove();
     this.records.clear();
+    this.unmeasured.clear();
+    this.measuring = [];
     this.cut.remove();
   }
 
@@ -182,6 +278,10 @@ export class ResultList {
 
   reorder(desired) {
     const parent = this.ol;
+    if (!this.ol.firstElementChild && !this.ol.firstChild) { // first render: one insertion of every row
+      parent.append(...desired);
+      return;
+    }
     const wanted = new Set(desired);
     for (const child of Array.from(parent.childNodes)) {
       if (!wanted.has(child)) child.remove(); // stray whitespace / placeholder content from the shell
@@ -205,19 +305,30 @@ export class ResultList {
     if (hadFocus && document.activeElement !== active && active.isConnected) active.focus({ preventScroll: true });
   }
 
-  playMoves(desired, first) {
+  playMoves(first, before) {
     const { duration, easing, maxAnimated, viewportMargin } = this.options;
     const viewH = window.innerHeight || document.documentElement.clientHeight || 800;
     const lo = -viewH * viewportMargin;
     const hi = viewH * (1 + viewportMargin);
     const near = (y) => y >= lo && y <= hi;
-    // LAST: read every new position before writing any animation (one layout, no thrash).
+    const after = this.nearNodes();
+    const wasAt = new Map();
+    before.nodes.forEach((node, i) => wasAt.set(node, i));
+    // LAST: read every new position before writing any animation (one layout, no thrash). Rows measured in
+    // FIRST but now far away are measured too (they leave the viewport with a move).
+    const targets = new Set(after.near);
+    for (const node of first.keys()) targets.add(node);
     const moves = [];
     const entering = [];
-    for (const node of desired) {
-      const from = first.get(node);
+    for (const node of targets) {
+      if (!node.isConnected) continue;
       const to = node.getBoundingClientRect().top;
-      if (from === undefined) { if (near(to)) entering.push(node); continue; }
+      let from = first.get(node);
+      if (from === undefined) {
+        const at = wasAt.get(node);
+        if (at === undefined) { if (near(to)) entering.push(node); continue; } // a new row: fade in
+        from = at < before.lo ? lo - viewH : hi + viewH; // was off screen above / below: come from that side
+      }
       const dy = from - to;
       if (Math.abs(dy) < 0.5 || (!near(from) && !near(to))) continue;
       moves.push({ node, dy, to });
@@ -228,15 +339,13 @@ export class ResultList {
       moves.length = maxAnimated;
     }
     // INVERT + PLAY. Rows arriving from far away start just outside the viewport, not thousands of px off.
+    // Only `transform` is animated (the compositor runs it); rows climbing pass over rows sinking through an
+    // inline z-index held for the move, not an animated property (that would tick style on the main thread).
     for (const { node, dy, to } of moves) {
       const limit = Math.max(viewH, Math.abs(to) + viewH);
       const start = Math.max(-limit, Math.min(limit, dy));
-      // Rows climbing pass over rows sinking (z-index is discrete, held for the whole move).
-      const z = dy > 0 ? 2 : 1;
-      const anim = node.animate(
-        [{ transform: `translateY(${start}px)`, zIndex: z }, { transform: "translateY(0)", zIndex: z }],
-        { duration, easing },
-      );
+      node.style.zIndex = dy > 0 ? "2" : "1";
+      const anim = node.animate([{ transform: `translateY(${start}px)` }, { transform: "translateY(0)" }], { duration, easing });
       anim.id = "flip";
       this.running.push(anim);
     }
@@ -250,6 +359,7 @@ export class ResultList {
       anim.finished.then(() => {
         const at = this.running.indexOf(anim);
         if (at !== -1) this.running.splice(at, 1);
+        if (anim.id === "flip" && anim.effect && anim.effect.target) anim.effect.target.style.zIndex = "";
       }, () => {});
     }
   }
@@ -268,55 +378,20 @@ export class ResultList {
   // ---- rows ---------------------------------------------------------------------------------
 
   createRow(index) {
-    const li = el("li", "passage");
+    rowTemplate ??= makeRowTemplate();
+    const li = rowTemplate.cloneNode(true);
     li.dataset.index = String(index);
-
-    const rank = el("div", "passage-rank");
-    const rankNow = el("span", "rank-now");
-    const rankLabel = hidden("Rank ");
-    const rankNum = document.createTextNode("");
-    rankNow.append(rankLabel, rankNum);
-    const rankWas = el("span", "rank-was");
-    const change = el("span", "rank-change");
-    const changeGlyph = el("span", "rank-change-glyph");
-    changeGlyph.setAttribute("aria-hidden", "true");
-    const changeText = hidden("");
-    change.append(changeGlyph, changeText);
-    rank.append(rankNow, rankWas, change);
-
-    const body = el("div", "passage-body");
-    const text = el("p", "passage-text");
-    text.dir = "auto";
-    const expand = el("button", "passage-expand btn-link");
-    expand.type = "button";
-    expand.hidden = true;
-    expand.setAttribute("aria-expanded", "false");
-    body.append(text, expand);
-
-    const score = el("div", "passage-score");
-    const bar = el("span", "score-bar");
-    bar.setAttribute("aria-hidden", "true");
-    const fill = el("span", "score-fill");
-    bar.append(fill);
-    const value = el("span", "score-value");
-    score.append(bar, value);
-
-    const relevance = el("div", "passage-relevance");
-    const mark = el("span", "relevance-mark");
-    mark.setAttribute("aria-hidden", "true");
-    const label = el("label", "relevance-toggle");
-    const box = el("input");
-    box.type = "checkbox";
-    box.className = "relevance-box";
-    const boxText = el("span", "relevance-text", "Relevant");
-    const boxHidden = hidden(` (passage ${index + 1})`);
-    label.append(box, boxText, boxHidden);
-    relevance.append(mark, label);
-
-    li.append(rank, body, score, relevance);
+    const [rank, body, score, relevance] = li.children;
+    const [rankNow, rankWas, change] = rank.children;
+    const [text, expand] = body.children;
+    const [mark, label] = relevance.children;
+    const box = label.firstElementChild;
+    label.lastElementChild.textContent = ` (passage ${index + 1})`;
     return {
       el: li,
-      parts: { rankNum, rankWas, change, changeGlyph, changeText, text, expand, fill, value, mark, box },
+      parts: { rankNum: rankNow.lastChild, rankWas, change, changeGlyph: change.firstElementChild,
+               changeText: change.lastElementChild, text, expand,
+               fill: score.firstElementChild.firstElementChild, value: score.lastElementChild, mark, box },
       last: {},
       expanded: false,
     };
@@ -379,18 +454,20 @@ export class ResultList {
   }
 
   /**
-   * Long lists (> options.largeList rows) let off-screen rows skip layout (content-visibility: auto), which
-   * keeps one arrival cheap at 1,000 rows. Skipped rows use their last remembered height, so every row is
-   * laid out once (one frame without skipping) whenever texts or the list width change; after that a row
-   * coming into view already has its real height and nothing shifts.
+   * Long lists (> options.largeList rows) let off-screen rows skip style and layout (content-visibility: auto)
+   * from the first frame, so drawing 1,000 rows costs about one screenful. A skipped row that has never been
+   * drawn would only have a placeholder height, and jump when a re-sort brings it into view; so every row is
+   * laid out once in the background, a few per frame (options.measureBudgetMs), and the browser remembers its
+   * real height (contain-intrinsic-size: auto). Texts or the list width changing queue rows again.
    */
   updateLongListMode(count, textChanged) {
     const long = count > this.options.largeList;
+    const wasLong = this.ol.classList.contains("is-long");
     this.ol.classList.toggle("is-long", long);
+    this.ol.classList.toggle("is-large", long);
     if (!long) {
-      this.ol.classList.remove("is-large");
-      cancelAnimationFrame(this.largeFrame);
-      this.largeFrame = 0;
+      this.stopMeasuring();
+      this.unmeasured.clear();
       return;
     }
     if (!this.widthObserver && typeof ResizeObserver === "function") {
@@ -402,19 +479,65 @@ export class ResultList {
       });
       this.widthObserver.observe(this.ol);
     }
-    if (textChanged || (!this.ol.classList.contains("is-large") && !this.largeFrame)) this.remeasureLongList();
+    if (!wasLong) this.queueMeasuring(true); // rows drawn before the list was long have no remembered size
+    else if (textChanged.length) this.queueMeasuring(textChanged);
+  }
+
+  /** Queue rows for a background layout: `rows` (records) or every row. */
+  queueMeasuring(rows) {
+    for (const rec of rows === true ? this.records.values() : rows) this.unmeasured.add(rec);
+    if (this.unmeasured.size) delete this.ol.dataset.measured;
+    if (!this.largeFrame && this.unmeasured.size) this.scheduleMeasuring();
   }
 
   remeasureLongList() {
-    this.ol.classList.remove("is-large");
-    cancelAnimationFrame(this.largeFrame);
-    // Two frames: the first lays out (and remembers) every row, the second turns skipping on.
-    this.largeFrame = requestAnimationFrame(() => {
-      this.largeFrame = requestAnimationFrame(() => {
-        this.largeFrame = 0;
-        if (this.ol.classList.contains("is-long")) this.ol.classList.add("is-large");
-      });
+    this.queueMeasuring(true);
+  }
+
+  /** Next measuring step: when the main thread is idle, after at least one frame was drawn (the browser records
+   *  a row's size while drawing a frame in which the row was laid out). */
+  scheduleMeasuring() {
+    const idle = typeof requestIdleCallback === "function"
+      ? (fn) => requestIdleCallback(fn, { timeout: 200 })
+      : (fn) => setTimeout(() => fn(null), 0);
+    const frame = requestAnimationFrame(() => {
+      if (this.largeFrame !== frame) return;
+      this.largeFrame = -1;
+      idle((deadline) => { if (this.largeFrame === -1) this.measureStep(deadline); });
     });
+    this.largeFrame = frame;
+  }
+
+  /** The rows measured in the previous step go back to skipping (their size is remembered by now). */
+  stopMeasuring() {
+    for (const node of this.measuring) node.style.contentVisibility = "";
+    this.measuring = [];
+    if (this.largeFrame > 0) cancelAnimationFrame(this.largeFrame);
+    this.largeFrame = 0;
+  }
+
+  /** One step of background measuring: lay out the next few unmeasured rows within the idle time left. */
+  measureStep(deadline) {
+    this.largeFrame = 0;
+    for (const node of this.measuring) node.style.contentVisibility = "";
+    this.measuring = [];
+    if (!this.ol.classList.contains("is-large") || !this.ol.isConnected) return;
+    const left = deadline && typeof deadline.timeRemaining === "function" ? deadline.timeRemaining() : 50;
+    const budget = Math.max(4, Math.min(this.options.measureBudgetMs, left));
+    void this.ol.offsetHeight; // settle pending style/layout first, so the time below is the rows' own
+    const t0 = performance.now();
+    for (const rec of this.unmeasured) {
+      this.unmeasured.delete(rec);
+      if (!rec.el.isConnected) continue;
+      rec.el.style.contentVisibility = "visible";
+      this.measuring.push(rec.el);
+      if (this.measuring.length % 4 === 0) {
+        void rec.el.offsetHeight; // lay these rows out now, to know what they cost
+        if (performance.now() - t0 > budget) break;
+      }
+    }
+    if (this.measuring.length || this.unmeasured.size) this.scheduleMeasuring();
+    else this.ol.dataset.measured = "true";
   }
 
   writeRelevance(rec, relevance) {

@@ -27,6 +27,26 @@ sys.path.insert(0, str(ROOT / "py"))
 TIMEOUT_MS = 240_000
 SECTIONS = ("start", "stream", "incremental", "scale", "memory", "big")
 
+# Long animation frames (Chromium's LoAF API): which script (function, file, invoker) and how much forced
+# style/layout made a frame long. Only frames over 100 ms are kept; read per run to say where a long task came from.
+LOAF_JS = """
+(() => {
+  const B = window.__bench;
+  B.loaf = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.duration < 100) continue;
+        B.loaf.push({start: e.startTime, duration: e.duration, blocking: e.blockingDuration,
+                     styleLayout: e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0,
+                     scripts: e.scripts.map((s) => ({fn: s.sourceFunctionName, src: (s.sourceURL || "").split("/").pop(),
+                       invoker: s.invoker, ms: Math.round(s.duration), forced: Math.round(s.forcedStyleAndLayoutDuration)}))});
+      }
+    }).observe({type: "long-animation-frame", buffered: true});
+  } catch (e) { B.loafError = String(e); }
+})();
+"""
+
 
 # ------------------------------------------------------------------------------------------------ inputs
 
@@ -85,6 +105,7 @@ def open_profile(pw: Any, profile: Path, *, usable: bool = False) -> tuple[Any, 
     """Browser on `profile` with the probes installed; returns (context, its first page)."""
     context = launch_profile(pw, profile)
     context.add_init_script(PROBE_JS)
+    context.add_init_script(LOAF_JS)
     if usable:
         context.add_init_script(USABLE_JS)
     page = context.pages[0] if context.pages else context.new_page()
@@ -142,8 +163,29 @@ def measure_warm(pw: Any, url: str, log: Any, profile: Path) -> tuple[Any, Any, 
 
 
 def run(page: Any, timeout_ms: int = TIMEOUT_MS) -> dict[str, Any]:
-    """Click Rerank and measure the run in the page (see common.RUN_JS)."""
-    return page.evaluate(RUN_JS, {"timeoutMs": timeout_ms})
+    """Click Rerank and measure the run in the page (see common.RUN_JS), plus the run's long animation frames."""
+    mark = page.evaluate("() => performance.now()")
+    result = page.evaluate(RUN_JS, {"timeoutMs": timeout_ms})
+    result["loaf"] = page.evaluate("(t) => (window.__bench.loaf || []).filter((e) => e.start >= t)", mark)
+    return result
+
+
+def open_ready(pw: Any, url: str, tmp: Path) -> tuple[Any, Any]:
+    """One fresh visit up to phase=ready, no start-up figures (--skip start: quicker runs of the other sections)."""
+    context, page = open_profile(pw, Path(tempfile.mkdtemp(dir=tmp)))
+    page.goto(url, wait_until="commit")
+    wait_ready(page)
+    return context, page
+
+
+def describe_loaf(frames: list[dict[str, Any]], top: int = 3) -> str:
+    """The longest frames of a run and the scripts in them (function@file via invoker, ms, forced layout ms)."""
+    out = []
+    for f in sorted(frames, key=lambda f: -f["duration"])[:top]:
+        scripts = ", ".join(f"{s['fn'] or '?'}@{s['src']} via {s['invoker']} {s['ms']} ms (forced {s['forced']})"
+                            for s in sorted(f["scripts"], key=lambda s: -s["ms"])[:3])
+        out.append(f"{f['duration']:.0f} ms [style+layout {f['styleLayout']:.0f}; {scripts}]")
+    return "; ".join(out) or "none"
 
 
 def median(xs: list[float]) -> float:
@@ -193,6 +235,7 @@ def measure_incremental(page: Any, query: str, passages: list[str]) -> dict[str,
 def measure_big(page: Any, query: str, n: int) -> dict[str, Any]:
     """n passages: the run completes while real clicks (theme toggle) keep getting answered; input delay per click."""
     fill_inputs(page, case_variant(query, 700), mixed_passages(n))
+    mark = page.evaluate("() => performance.now()")
     page.evaluate("() => { window.__bench.clickDelays = []; }")
     page.evaluate(f"() => {{ window.__bigRun = ({RUN_JS})({{timeoutMs: {TIMEOUT_MS * 4}}})"
                   ".then((r) => (window.__bigResult = r), (e) => (window.__bigResult = {error: String(e)})); }")
@@ -209,6 +252,7 @@ def measure_big(page: Any, query: str, n: int) -> dict[str, Any]:
     if result is None or "error" in result:
         raise RuntimeError(f"the {n}-passage run failed: {result}")
     delays = bench(page, "clickDelays")
+    result["loaf"] = page.evaluate("(t) => (window.__bench.loaf || []).filter((e) => e.start >= t)", mark)
     result.update(clicks=clicks, max_click_delay=max(delays) if delays else float("nan"),
                   max_click_round_trip=max(round_trips) if round_trips else float("nan"))
     if clicks % 2:
@@ -269,6 +313,14 @@ def print_details(raw: dict[str, Any]) -> None:
             print(f"  {name}: {r['ms']:.0f} total, worker {r['workerMs']}, first {r['firstMs']}, "
                   f"worker first {r['workerFirstMs']}, batches {r['batches']}; longest tasks {top}; py: {py}; "
                   f"page stats {r.get('stats')}")
+            print(f"    long frames: {describe_loaf(r.get('loaf') or [])}")
+    b = raw.get("big")
+    if b:
+        top = sorted(b["longtasks"], reverse=True)[:5]
+        py = ", ".join(f"{k} {v['n']}x max {v['max']:.0f} sum {v['sum']:.0f}" for k, v in b.get("py", {}).items())
+        print(f"  big: {b['ms']:.0f} total, longest tasks {top}; py: {py}; click round trip max "
+              f"{b['max_click_round_trip']:.0f} ms")
+        print(f"    long frames: {describe_loaf(b.get('loaf') or [])}")
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -301,13 +353,16 @@ def main(argv: list[str] | None = None) -> int:
             hello: list[float] = []
             cold: list[dict[str, Any]] = []
             profile = None
-            for _ in range(max(1, args.repeats)):  # interleaved, so slow moments hit both sides
-                hello.append(measure_hello(pw, url, tmp))
-                profile, c = measure_cold(pw, url, log, tmp)
-                cold.append(c)
-            raw.update(hello=hello, cold=cold)
-            context, page, warm = measure_warm(pw, url, log, profile)
-            raw["warm"] = warm
+            if "start" in skip:
+                context, page = open_ready(pw, url, tmp)
+            else:
+                for _ in range(max(1, args.repeats)):  # interleaved, so slow moments hit both sides
+                    hello.append(measure_hello(pw, url, tmp))
+                    profile, c = measure_cold(pw, url, log, tmp)
+                    cold.append(c)
+                raw.update(hello=hello, cold=cold)
+                context, page, warm = measure_warm(pw, url, log, profile)
+                raw["warm"] = warm
             threads = bench(page, "worker.ready.threads") or 1
             cdp = context.new_cdp_session(page)
             cdp.send("Performance.enable")
@@ -354,17 +409,20 @@ def main(argv: list[str] | None = None) -> int:
             args.json.write_text(json.dumps(raw, indent=1, default=str))
 
     # ----- figures
-    usable = median([c["usable"] for c in cold])
-    ready = median([c["ready"] for c in cold])
-    hello_ms = median(hello)
-    rows.append(row("cold: inputs usable (preset fills query)", usable, "ms", "-", None, "<= 1000 ms", usable <= 1000))
-    rows.append(row("cold: phase=ready", ready, "ms", f"hello page ran Python {hello_ms:.0f} ms", ready / hello_ms,
-                    "<= 1.5x", ready / hello_ms <= 1.5))
-    rows.append(row("warm: phase=ready", warm["ready"], "ms", f"cold ready {ready:.0f} ms", warm["ready"] / ready,
-                    "<= 0.6x", warm["ready"] / ready <= 0.6))
-    rows.append(row("warm: model bytes downloaded", f"{warm['model_bytes']} B / {warm['model_requests']} req", "",
-                    f"cold visit {median([c['bytes'] for c in cold]) / 1e6:.1f} MB total", None, "0 B",
-                    warm["model_bytes"] == 0))
+    if cold:
+        warm = raw["warm"]
+        usable = median([c["usable"] for c in cold])
+        ready = median([c["ready"] for c in cold])
+        hello_ms = median(hello)
+        rows.append(row("cold: inputs usable (preset fills query)", usable, "ms", "-", None, "<= 1000 ms",
+                        usable <= 1000))
+        rows.append(row("cold: phase=ready", ready, "ms", f"hello page ran Python {hello_ms:.0f} ms",
+                        ready / hello_ms, "<= 1.5x", ready / hello_ms <= 1.5))
+        rows.append(row("warm: phase=ready", warm["ready"], "ms", f"cold ready {ready:.0f} ms", warm["ready"] / ready,
+                        "<= 0.6x", warm["ready"] / ready <= 0.6))
+        rows.append(row("warm: model bytes downloaded", f"{warm['model_bytes']} B / {warm['model_requests']} req", "",
+                        f"cold visit {median([c['bytes'] for c in cold]) / 1e6:.1f} MB total", None, "0 B",
+                        warm["model_bytes"] == 0))
     if "stream" in raw:
         s = raw["stream"]
         first = median([r["firstMs"] for r in s])

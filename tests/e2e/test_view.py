@@ -407,8 +407,9 @@ def test_presets_cover_the_promised_scenarios() -> None:
 
 
 def test_long_list_rows_do_not_shift_after_a_resort(page: Any, base_url: str) -> None:
-    """In a 1,000-row list, rows that skip off-screen layout still have their real height, so a re-sort that
-    brings never-seen rows into view lands exactly where it was measured (no jump a frame later)."""
+    """In a 1,000-row list, rows that skip off-screen layout still have their real height (each row is laid out
+    once in the background after the list is drawn), so a re-sort that brings never-seen rows into view lands
+    exactly where it was measured (no jump a frame later)."""
     n = 1000
     texts = [("Short row %d." % i) if i % 3 else ("A longer row %d " % i) + "with many more words " * 12 for i in range(n)]
     page.emulate_media(reduced_motion="reduce")
@@ -417,8 +418,9 @@ def test_long_list_rows_do_not_shift_after_a_resort(page: Any, base_url: str) ->
       const frames = (k) => new Promise(r => { const step = () => (k-- <= 0 ? r() : requestAnimationFrame(step)); step(); });
       const original = [...Array(n).keys()];
       list.render(makeRows(original, null), {cutAfter: 10});
-      await frames(3);
-      const large = document.querySelector('#results').classList.contains('is-large');
+      const drawnWithin = await (async () => { await frames(1); return document.querySelector('#results').classList.contains('is-large'); })();
+      while (document.querySelector('#results').dataset.measured !== 'true') await frames(1);
+      const large = drawnWithin && document.querySelector('#results').classList.contains('is-large');
       // Bring rows from the far end (never on screen so far) to the top.
       const order = [...original.slice(900), ...original.slice(0, 900)];
       list.render(makeRows(order, Object.fromEntries(order.map((i, p) => [i, 1 - p / n]))), {cutAfter: 10});
