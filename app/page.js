@@ -229,8 +229,10 @@ class Lane {
     }
     if (this.stats && this.stats.renderedFirst === null) this.stats.renderedFirst = performance.now();
     progress(this, view);
-    const now = performance.now();
-    if (this.slot === "a" && (view.done || now - this.compareAt > 400)) { this.compareAt = now; drawCompare(); }
+    if (this.slot === "a" && !view.done && performance.now() - this.compareAt > COMPARE_EVERY_MS) {
+      this.compareAt = performance.now();
+      scheduleCompare();
+    }
     return view;
   }
 
@@ -261,6 +263,7 @@ function updateReadiness() {
   const lane = state.lanes.a;
   const ready = isReady();
   const phase = document.documentElement.dataset.phase;
+  if (ready && !bi.entry) whenIdle(initBiencoder, 2000);
   if (ready && phase === "loading") {
     setPhase("ready");
     if (!state.queued && !state.pendingRestore) announce(`Ready: Python ${state.info.python} and ${shortLabel(lane.entry)} are loaded.`);
@@ -420,12 +423,13 @@ async function initCatalog(wantedModel) {
   }
   if (!entry) { setError("model", "The model list is empty."); return; }
   els.model.value = entry.id;
-  state.lanes.a.load(entry).then(initBiencoder);
+  state.lanes.a.load(entry);
 }
 
 // ---------------------------------------------------------------------------------------------- bi-encoder column
 
-/** A catalog entry of kind "bi-encoder" adds a vector-search column; it loads after the reranker (priority). */
+/** A catalog entry of kind "bi-encoder" adds a vector-search column. It loads once the page is ready (Python and
+ *  the reranker first: on 2 cores a third runtime compiling during start-up delays `ready` by about a second). */
 const bi = { entry: null, scorer: null, ready: false, loading: false, scores: null, session: null };
 
 async function initBiencoder() {
@@ -448,10 +452,12 @@ async function initBiencoder() {
 async function scoreBiencoder(lane) {
   bi.scores = null;
   bi.session = lane.session;
-  if (!bi.entry || !lane.session) return;
+  if (!lane.session) return;
+  if (!bi.entry) initBiencoder();
+  if (!bi.entry) return;
   const session = lane.session;
   bi.scores = new Array(lane.texts.length).fill(null);
-  drawCompare();
+  scheduleCompare();
   while (bi.loading) await new Promise((resolve) => setTimeout(resolve, 200));
   if (!bi.ready || bi.session !== session) { if (bi.session === session) bi.scores = null; drawCompare(); return; }
   const pairs = lane.texts.map((text, i) => ({ key: String(i), query: lane.query, text }));
@@ -462,7 +468,7 @@ async function scoreBiencoder(lane) {
         if (bi.session !== session) return;
         bi.scores[Number(r.key)] = r.logit;
         const now = performance.now();
-        if (now - last > 400) { last = now; drawCompare(); }
+        if (now - last > 400) { last = now; scheduleCompare(); }
       },
     });
   } catch (err) {
@@ -550,7 +556,19 @@ function setMode(mode) {
 
 function scheduleInspect(delay = 150) {
   clearTimeout(state.inspectTimer);
-  state.inspectTimer = setTimeout(inspectInput, delay);
+  // Counting parses and windows every passage in Python (tens of ms at 200 passages): after the typing pause,
+  // run it when the main thread is idle, so it never lands in the middle of a frame or a re-sort.
+  state.inspectTimer = setTimeout(() => whenIdle(inspectInput, 500), delay);
+}
+
+/** Run `fn` when the main thread is idle (at the latest after `timeout` ms). */
+function whenIdle(fn, timeout) {
+  if (typeof requestIdleCallback === "function") requestIdleCallback(() => fn(), { timeout });
+  else setTimeout(fn, 0);
+}
+
+function nextFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
 }
 
 function inspectInput() {
@@ -677,11 +695,15 @@ async function rerank() {
     lane.session = res.session;
     lane.texts = res.texts;
     lane.query = res.query;
-    lane.apply(res.view);
   }
   bi.session = null;
   bi.scores = null;
-  drawCompare();
+  // Python's start (parse, windows, first view) and drawing the pending rows are two tasks, not one long one.
+  await nextFrame();
+  if (state.running !== run) return;
+  for (const [lane, res] of started) lane.apply(res.view);
+  state.lanes.a.compareAt = performance.now();
+  scheduleCompare(); // BM25 and the other columns: computed when idle, not in the run's first frame
   const total = started[0][1].texts.length;
   announce(`Scoring ${total} passages with ${shortLabel(state.lanes.a.entry)}…`);
 
@@ -836,6 +858,18 @@ function renderStats(lane) {
 }
 
 // ---------------------------------------------------------------------------------------------- compare columns
+
+// While scoring, the comparison (below the fold) is redrawn at most this often, in idle time.
+const COMPARE_EVERY_MS = 2000;
+let compareQueued = false;
+
+
+/** Redraw the comparison when the main thread is idle (coalesced). */
+function scheduleCompare() {
+  if (compareQueued) return;
+  compareQueued = true;
+  whenIdle(() => { compareQueued = false; drawCompare(); }, 1000);
+}
 
 function drawCompare() {
   const lane = state.lanes.a;

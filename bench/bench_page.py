@@ -314,6 +314,12 @@ def print_details(raw: dict[str, Any]) -> None:
                   f"worker first {r['workerFirstMs']}, batches {r['batches']}; longest tasks {top}; py: {py}; "
                   f"page stats {r.get('stats')}")
             print(f"    long frames: {describe_loaf(r.get('loaf') or [])}")
+    mem = raw.get("memory") or []
+    if mem:
+        print("  memory per run (MB): " + ", ".join(f"{m['bytes'] / 1e6:.0f}" for m in mem))
+        kinds = sorted({k for m in mem for k in m["byType"]})
+        for k in kinds:
+            print(f"    {k}: " + ", ".join(f"{m['byType'].get(k, 0) / 1e6:.0f}" for m in mem))
     b = raw.get("big")
     if b:
         top = sorted(b["longtasks"], reverse=True)[:5]
@@ -391,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
                 for r in range(n_runs):
                     fill_inputs(page, case_variant(query10, 100 + r), big)
                     runs200.append(run(page, TIMEOUT_MS * 5))  # a loaded 2-core machine needs minutes
-                    if r in (0, n_runs - 1) and "memory" not in skip:
+                    if "memory" not in skip:  # every run, so the details show the curve (leak or plateau)
                         memory.append(memory_bytes(page, cdp))
                     print(f"  200-passage run {r + 1}/{n_runs}: {runs200[-1]['ms']:.0f} ms, "
                           f"{runs200[-1]['results']} inferences", file=sys.stderr)
@@ -453,8 +459,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row("incremental: identical re-run", str(inc["same"]), "", "-", None, "0", inc["same"] == 0))
         rows.append(row("incremental: threshold + k changed", str(inc["settings"]), "", "-", None, "0",
                         inc["settings"] == 0))
-    if raw.get("memory") and len(raw["memory"]) == 2:
-        m1, m2 = raw["memory"]
+    if raw.get("memory") and len(raw["memory"]) >= 2:
+        m1, m2 = raw["memory"][0], raw["memory"][-1]
         growth = m2["bytes"] / m1["bytes"] - 1
         rows.append(row(f"memory: after run {len(raw['scale'])} vs run 1", f"{m2['bytes'] / 1e6:.1f} MB", "",
                         f"run 1 {m1['bytes'] / 1e6:.1f} MB ({m1['how']})", 1 + growth, "< 1.10x", growth < 0.10))

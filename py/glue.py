@@ -17,11 +17,12 @@ from typing import Any
 from reranker import (InputError, RankingSession, RerankerError, ScoreCache, ShareState, calibration_for,
                       decode_share, encode_share, format_passages, matches_preset, parse_passages, passage_budget,
                       split_windows, to_csv, to_json, to_markdown)
-from reranker.parse import Passage, clean_query
+from reranker.parse import ParseResult, Passage, clean_query
 
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_TOP_K = 5
 MIN_PASSAGES = 2
+WINDOW_MEMO_LIMIT = 20_000  # (text, budget) entries kept by `inspect` (2 x the 2,000-passage limit, plus edits)
 COLUMN_LABELS = {"original": "Original order", "bm25": "BM25 (lexical)", "biencoder": "Bi-encoder (vectors)",
                  "cross_encoder": "Cross-encoder"}
 
@@ -71,13 +72,36 @@ class PageGlue:
     def __init__(self) -> None:
         self.cache = ScoreCache()
         self.sessions: dict[str, RankingSession] = {}
+        self._last_parse: tuple[tuple[str, str], ParseResult] | None = None
+        self._windowed: dict[tuple[str, int], bool] = {}
+
+    def _parse_cached(self, text: str, mode: str) -> ParseResult:
+        """parse_passages of the textarea, remembered for the last (text, mode): the live count and Rerank parse
+        the same unchanged text one after the other (ParseResult is immutable; errors are not remembered)."""
+        key = (text, mode)
+        if self._last_parse is not None and self._last_parse[0] == key:
+            return self._last_parse[1]
+        parsed = parse_passages(text, mode)
+        self._last_parse = (key, parsed)
+        return parsed
+
+    def _is_windowed(self, text: str, budget: int) -> bool:
+        """Whether a passage needs more than one window; remembered per (text, budget), so counting again after
+        an edit only windows the passages that changed."""
+        key = (text, budget)
+        known = self._windowed.get(key)
+        if known is None:
+            if len(self._windowed) >= WINDOW_MEMO_LIMIT:
+                self._windowed.clear()
+            known = self._windowed[key] = len(split_windows(text, budget)) > 1
+        return known
 
     # -- input ----------------------------------------------------------------------------------------
 
     def _parse(self, payload: Mapping) -> tuple[str, list[Passage], list[dict]]:
         """Validate query and passages; labels from JSON input win over labels the page remembers."""
         query = str(payload.get("query") or "")
-        parsed = parse_passages(str(payload.get("passages") or ""), str(payload.get("mode") or "auto"))
+        parsed = self._parse_cached(str(payload.get("passages") or ""), str(payload.get("mode") or "auto"))
         if parsed.query and not query.strip():
             query = parsed.query
         remembered = _labels_lookup(payload.get("labels"))
@@ -94,14 +118,14 @@ class PageGlue:
     def inspect(self, payload: Mapping) -> dict:
         """Live counts for the input panel: passages, how many get split into windows, notices or the error."""
         try:
-            parsed = parse_passages(str(payload.get("passages") or ""), str(payload.get("mode") or "auto"))
+            parsed = self._parse_cached(str(payload.get("passages") or ""), str(payload.get("mode") or "auto"))
         except InputError as exc:
             return {"count": 0, "windowed": 0, "mode": None, "notices": [], **_error(exc)}
         max_tokens = int((payload.get("model") or {}).get("max_length") or 512)
         budget = passage_budget(str(payload.get("query") or ""), max_tokens)
         windowed = 0
         if budget >= 16:
-            windowed = sum(1 for p in parsed.passages if len(split_windows(p.text, budget)) > 1)
+            windowed = sum(1 for p in parsed.passages if self._is_windowed(p.text, budget))
         return {"count": len(parsed.passages), "windowed": windowed, "mode": parsed.mode,
                 "notices": [n.to_dict() for n in parsed.notices], "labelled": sum(
                     1 for p in parsed.passages if p.relevance is not None)}

@@ -446,3 +446,51 @@ def test_keyboard_focus_survives_a_resort(page: Any, base_url: str) -> None:
     assert focused == "1"
     page.keyboard.press("Space")
     assert page.evaluate("""() => document.querySelector('#results li[data-index="1"]').dataset.relevance""") == "2"
+
+
+def test_thousand_rows_scroll_to_the_end_and_tab_through(page: Any, base_url: str) -> None:
+    """A 1,000-row scored list skips off-screen rows, yet scrolling to the bottom shows the last passages drawn, in
+    rank order, and the keyboard reaches every row: Tab walks row by row, Shift+Tab from after the list lands on the
+    last row's checkbox and brings it on screen."""
+    n = 1000
+    texts = [f"Passage number {i}: " + ("some words " * (i % 7 + 1)) for i in range(n)]
+    open_fixture(page, base_url, texts)
+    page.evaluate("""(n) => {
+      const after = document.createElement('button'); after.id = 'after'; after.textContent = 'After the list';
+      document.querySelector('#compare').before(after);
+      const scores = Object.fromEntries([...Array(n).keys()].map(i => [i, ((i * 7919) % n) / n]));
+      const order = [...Array(n).keys()].sort((a, b) => scores[b] - scores[a]);
+      window.__order = order;
+      list.render(makeRows(order, scores, {threshold: 0}), {cutAfter: 10});
+    }""", n)
+    page.wait_for_function("() => document.querySelector('#results').dataset.measured === 'true'", timeout=60_000)
+    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.wait_for_timeout(500)  # scroll events and the next frames bring the bottom rows into rendering
+    save_screenshot(page, "view-1000-rows-bottom", full_page=False)
+    shown = page.evaluate("""() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => {
+      const rows = [...document.querySelectorAll('#results li.passage')].filter(li => {
+        const b = li.getBoundingClientRect(); return b.bottom > 0 && b.top < innerHeight; });
+      r(rows.map(li => ({index: Number(li.dataset.index), rank: Number(li.dataset.rank),
+                         text: li.querySelector('.passage-text').innerText,
+                         height: li.getBoundingClientRect().height})));
+    })))""")
+    order = page.evaluate("() => window.__order")
+    assert len(shown) >= 3
+    assert shown[-1]["rank"] == n and shown[-1]["index"] == order[-1]
+    assert [r["rank"] for r in shown] == list(range(n - len(shown) + 1, n + 1))
+    assert [r["index"] for r in shown] == order[n - len(shown):]
+    assert all(r["text"].strip() == texts[r["index"]].strip() for r in shown), f"rows must show their text: {shown[:2]}"
+    # Keyboard: Shift+Tab from the control after the list reaches the last row, on screen.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.focus("#after")
+    page.keyboard.press("Shift+Tab")
+    last = page.evaluate("""() => { const li = document.activeElement.closest('li.passage');
+      const b = li.getBoundingClientRect(); return {rank: Number(li.dataset.rank), onScreen: b.top >= 0 && b.bottom <= innerHeight}; }""")
+    assert last == {"rank": n, "onScreen": True}
+    # Tab from the first row's checkbox walks down the rows in rank order.
+    page.get_by_role("checkbox", name=f"Relevant (passage {order[0] + 1})").focus()
+    ranks = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        ranks.append(page.evaluate("() => Number(document.activeElement.closest('li.passage')?.dataset.rank)"))
+    assert ranks == [2, 3, 4, 5]
