@@ -1,15 +1,20 @@
 """Scoring-engine benchmark: the worker in headless Chromium vs native onnxruntime, same file, ids and threads.
 
-Usage:  python bench/bench_scoring.py [--repeats 5] [--experiments] [--no-fail]
+Usage:  python bench/bench_scoring.py [--repeats 5] [--experiments] [--model FILE.onnx ...] [--no-fail]
 Prints one table (figure, measured, reference, ratio, target) and exits 1 if a target is missed (unless
 --no-fail). --experiments adds the tuning table (batch size, threads, session vs pipeline, graph optimisation).
+--model adds one row per ONNX file (e.g. another quantisation of the bundled model): served as a copy of the
+bundled model with that file, timed in the browser and natively on the same file, same ids and threads.
 Numbers are medians over interleaved repeats; on a shared 2-core machine absolute times are noisy, ratios less so.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
+import shutil
 import statistics
 import sys
 import time
@@ -56,13 +61,14 @@ def passages_200() -> list[dict[str, str]]:
     return pairs
 
 
-def native_runner(pairs: list[dict[str, str]], threads: int) -> Any:
+def native_runner(pairs: list[dict[str, str]], threads: int, entry: dict[str, Any] | None = None,
+                  model_dir: Path | None = None) -> Any:
     """A function timing native onnxruntime on the same file with HF-tokenizers ids (same threads):
     returns {"one_by_one": ms, "padded": ms, "best": ms} for one pass of each."""
     import numpy as np
 
-    entry = default_entry()
-    tok, session = native_tokenizer_and_session(bundled_model_dir(entry), entry, threads)
+    entry = entry or default_entry()
+    tok, session = native_tokenizer_and_session(model_dir or bundled_model_dir(entry), entry, threads)
     encs = [tok.encode(p["query"], p["text"]) for p in pairs]
 
     def one_by_one() -> None:
@@ -93,14 +99,14 @@ def native_runner(pairs: list[dict[str, str]], threads: int) -> Any:
 
 
 def measure(browser: Any, url: str, dist: Path, build: Any, options: dict[str, Any], repeats: int,
-            with_200: bool, native: Any = None) -> dict[str, Any]:
+            with_200: bool, native: Any = None, entry: dict[str, Any] | None = None) -> dict[str, Any]:
     """Warm the worker with `options`, then median 10-pair time, first-result time and (optionally) 200-pair rate.
     With `native`, a native pass runs right after each browser pass (interleaved: both see the same load)."""
     context = browser.new_context()
     page = context.new_page()
     try:
         open_host(page, url, dist, build)
-        ready = load(page, default_entry(), options)
+        ready = load(page, entry or default_entry(), options)
         assert ready["ok"], ready
         ref = reference_10()
         for _ in range(2):
@@ -132,9 +138,27 @@ EXPERIMENTS: list[tuple[str, dict[str, Any], bool]] = [  # (label, load options,
     ("<=4 pairs per batch", {"maxBatch": 4}, True),
     ("<=32 pairs, <=4096 tokens", {"maxBatch": 32, "batchTokens": 4096}, True),
     ("1 thread (default batching)", {"threads": 1}, False),
+    ("first batch of 10 (one run for the 10-pair set)", {"firstBatch": 10}, False),
+    ("first batch of 1", {"firstBatch": 1}, False),
     ("pipeline path: model() instead of session.run", {"inference": "model"}, False),
     ("graph optimisation 'disabled' (default 'all')", {"graphOptimizationLevel": "disabled"}, False),
 ]
+
+
+def model_variant(dist: Path, onnx_file: Path) -> tuple[dict[str, Any], Path]:
+    """Publish `onnx_file` in the built site as a copy of the bundled model; returns (catalog entry, directory)."""
+    base = default_entry()
+    name = f"{base['path']}-{onnx_file.stem}"  # "--" is not a valid model id for transformers.js
+    target = dist / "models" / name
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(bundled_model_dir(base), target, ignore=shutil.ignore_patterns("*.md", "*.onnx"))
+    (target / "onnx").mkdir(exist_ok=True)
+    shutil.copyfile(onnx_file, target / "onnx" / "model_quantized.onnx")
+    data = onnx_file.read_bytes()
+    entry = {**base, "id": name, "path": name, "label": name, "default": False, "size_bytes": len(data),
+             "sha256": hashlib.sha256(data).hexdigest()}
+    return entry, target
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--experiments", action="store_true", help="also run the tuning table")
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
+    parser.add_argument("--model", type=Path, action="append", default=[],
+                        help="also time this ONNX file (a variant of the bundled model), browser vs native")
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -157,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             native_run = native_runner(reference_10(), threads)
             main_run = measure(browser, url, dist, build, {}, args.repeats, with_200=True, native=native_run)
             native = main_run["native"]
+            print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
             report(main_run, native, args.repeats)
             if args.experiments:
                 print("\nTuning (same run; each row a fresh worker; 10-pair ms, first result ms, 200-pair pairs/s)")
@@ -166,6 +193,16 @@ def main(argv: list[str] | None = None) -> int:
                     rate = f"{200_000 / r['ms200']:.1f}" if with_200 else "-"
                     print(f"{label:52} {r['threads']:>3} {r['ms10']:>8.0f} {r['first']:>6.0f} {rate:>8} "
                           f"{statistics.median(r['ratios']):>8.2f}x", flush=True)
+            if args.model:
+                print("\nModel files (same run; each a fresh worker, default options; native = same file, same threads)")
+                print(f"{'file':44} {'MB':>5} {'10-pair':>8} {'native':>7} {'ratio':>6} {'first':>6} {'200 p/s':>8}")
+                for onnx_file in args.model:
+                    entry, model_dir = model_variant(dist, onnx_file.resolve())
+                    nat = native_runner(reference_10(), threads, entry, model_dir)
+                    r = measure(browser, url, dist, build, {}, args.repeats, with_200=True, native=nat, entry=entry)
+                    print(f"{onnx_file.name:44} {entry['size_bytes'] / 1e6:>5.1f} {r['ms10']:>8.0f} "
+                          f"{r['native']['best']:>7.0f} {statistics.median(r['ratios']):>5.2f}x {r['first']:>6.0f} "
+                          f"{200_000 / r['ms200']:>8.1f}", flush=True)
             browser.close()
     finally:
         server.shutdown()

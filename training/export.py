@@ -85,6 +85,77 @@ def quantize(fp32_path: Path, int8_path: Path, per_channel: bool = True, reduce_
     )
 
 
+def _symmetric_int8(w, reduce_axis: int):  # type: ignore[no-untyped-def]
+    """Symmetric int8 of `w`, one scale per slice taken along `reduce_axis`: (int8 values, float32 scales)."""
+    import numpy as np  # noqa: PLC0415
+
+    amax = np.abs(w).max(axis=reduce_axis, keepdims=True)
+    scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+    return np.clip(np.rint(w / scale), -127, 127).astype(np.int8), scale
+
+
+def quantize_weight_only(fp32_path: Path, int8_path: Path, block_size: int = 32, min_elements: int = 100_000) -> None:
+    """Weight-only int8: activations stay float32, so a pair's logit never depends on its batch companions.
+
+    MatMul weights -> com.microsoft MatMulNBits (bits=8, symmetric blocks of `block_size` along K, no
+    accuracy_level: float32 compute; ORT Web's wasm build runs it and matches native ORT to ~1e-5).
+    The word-embedding Gather -> Gather of int8 rows + Gather of per-row scales, Cast, Mul (standard ops).
+    Small tensors (position/type embeddings, pooler, classifier, biases) stay float32."""
+    import numpy as np  # noqa: PLC0415
+    import onnx  # noqa: PLC0415
+    from onnx import TensorProto, helper, numpy_helper  # noqa: PLC0415
+
+    model = onnx.load(str(fp32_path))
+    graph = model.graph
+    inits = {t.name: t for t in graph.initializer}
+    uses: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+    nodes, replaced, added = [], set(), []
+    for node in graph.node:
+        weight = node.input[1] if node.op_type == "MatMul" else node.input[0] if node.op_type == "Gather" else None
+        tensor = inits.get(weight) if weight else None
+        if tensor is None or uses[weight] != 1 or np.prod(tensor.dims) < min_elements or len(tensor.dims) != 2:
+            nodes.append(node)
+            continue
+        w = numpy_helper.to_array(tensor).astype(np.float32)
+        replaced.add(weight)
+        if node.op_type == "MatMul":
+            k, n = w.shape
+            assert k % block_size == 0, f"{weight}: K={k} is not a multiple of block_size={block_size}"
+            q, scale = _symmetric_int8(w.T.reshape(n, k // block_size, block_size), reduce_axis=-1)
+            # MatMulNBits stores unsigned values with an implicit zero point of 128 for bits=8
+            added += [numpy_helper.from_array((q.astype(np.int16) + 128).astype(np.uint8), weight + "_q8"),
+                      numpy_helper.from_array(scale.reshape(-1), weight + "_scale")]
+            nodes.append(helper.make_node("MatMulNBits", [node.input[0], weight + "_q8", weight + "_scale"],
+                                          list(node.output), name=node.name, domain="com.microsoft",
+                                          K=k, N=n, bits=8, block_size=block_size))
+        else:
+            q, scale = _symmetric_int8(w, reduce_axis=1)  # one scale per vocabulary row
+            out = node.output[0]
+            added += [numpy_helper.from_array(q, weight + "_q8"), numpy_helper.from_array(scale.reshape(-1), weight + "_scale"),
+                      numpy_helper.from_array(np.array([-1], np.int64), weight + "_last_axis")]
+            nodes += [
+                helper.make_node("Gather", [weight + "_q8", node.input[1]], [out + "_q8"], axis=0, name=node.name + "_q8"),
+                helper.make_node("Gather", [weight + "_scale", node.input[1]], [out + "_scale"], axis=0, name=node.name + "_scale"),
+                helper.make_node("Cast", [out + "_q8"], [out + "_f32"], to=TensorProto.FLOAT, name=node.name + "_cast"),
+                helper.make_node("Unsqueeze", [out + "_scale", weight + "_last_axis"], [out + "_scale_col"],
+                                 name=node.name + "_unsqueeze"),
+                helper.make_node("Mul", [out + "_f32", out + "_scale_col"], [out], name=node.name + "_dequantize"),
+            ]
+    kept = [t for t in graph.initializer if t.name not in replaced]
+    del graph.initializer[:]
+    graph.initializer.extend(kept + added)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.checker.check_model(model)
+    int8_path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(int8_path))
+
+
 def write_config(torch_dir: Path, dest: Path) -> None:
     """Copy config.json (BertForSequenceClassification, 1 label) into the artifact."""
     cfg = json.loads((torch_dir / "config.json").read_text())
