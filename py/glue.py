@@ -57,10 +57,17 @@ def _labels_lookup(pairs: Sequence[Sequence[Any]] | None) -> dict[str, int]:
     return out
 
 
+# Row fields that follow from the row's place in `order` (rank = position + 1, change = index - position, move,
+# in top-k = rank <= topK): left out, so a re-sort that shifts 1,000 rows by one place sends only the rows whose
+# own facts changed (Update.touched), not 1,000 rows. The view derives rank and change from the position.
+_POSITIONAL = ("text", "rank", "changeVsOriginal", "move", "inTopK")
+
+
 def _row(row: Any) -> dict:
-    """Row for the view without its text (the page keeps texts by index from `start`)."""
+    """Row for the view without its text (the page keeps texts by index from `start`) or positional fields."""
     data = row.to_dict()
-    del data["text"]
+    for name in _POSITIONAL:
+        del data[name]
     if data["window"] is not None:
         data["window"] = {"start": data["window"]["start"], "end": data["window"]["end"]}
     return data
@@ -181,9 +188,9 @@ class PageGlue:
         return self._view(self.sessions[slot], full=True)
 
     def _view(self, session: RankingSession, full: bool) -> dict:
-        """What the page renders: rows (all, or only those whose rank or facts changed), order, cut, top result."""
+        """What the page renders: rows (all, or only those whose own facts changed), order, cut, top result."""
         update = session.view()
-        indexes = update.order if full else update.changed
+        indexes = update.order if full else update.touched
         top = None
         if update.done and update.order:
             first = update.row(update.order[0])

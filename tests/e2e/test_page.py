@@ -64,6 +64,10 @@ def test_live_resort_follows_the_contract(page: Any, base_url: str) -> None:
         assert dom_order == event["detail"]["order"], "event order differs from the DOM at that moment"
         assert sorted(event["detail"]["order"]) == list(range(n))
         assert sum(r["state"] == "scored" for r in event["rows"]) == event["detail"]["scored"]
+        # Every row shows its current place and how far it moved from its original one, at every re-sort
+        # (Python sends only the rows whose own facts changed; places follow from the order).
+        assert [r["rank"] for r in event["rows"]] == list(range(1, n + 1))
+        assert [r["change"] for r in event["rows"]] == [r["index"] + 1 - r["rank"] for r in event["rows"]]
     final = rows(page)
     assert [r["index"] for r in final] == events[-1]["detail"]["order"]
     assert_final_order(final)

@@ -33,14 +33,15 @@ RECORDER = """
   document.addEventListener("readystatechange", note);
   document.addEventListener("rerank:update", (e) => {
     const rows = [...document.querySelectorAll("#results li.passage")].map((li) => ({
-      index: Number(li.dataset.index), rank: Number(li.dataset.rank), state: li.dataset.state}));
+      index: Number(li.dataset.index), rank: Number(li.dataset.rank), change: Number(li.dataset.change),
+      state: li.dataset.state}));
     window.__updates.push({detail: e.detail, rows});
   });
 })();
 """
 
 ROWS_JS = """() => [...document.querySelectorAll('#results li.passage')].map((li) => ({
-  index: Number(li.dataset.index), rank: Number(li.dataset.rank), state: li.dataset.state,
+  index: Number(li.dataset.index), rank: Number(li.dataset.rank), change: Number(li.dataset.change), state: li.dataset.state,
   score: li.dataset.score === undefined ? null : Number(li.dataset.score), sunk: li.dataset.sunk === 'true',
   relevance: li.dataset.relevance === undefined ? null : Number(li.dataset.relevance),
   text: li.querySelector('.passage-text').textContent}))"""
