@@ -43,6 +43,13 @@ def test_axe_finds_no_wcag_violation_in_either_theme_before_and_after_a_run(page
     for theme in ("light", "dark"):
         set_theme(page, theme)
         found[f"ready/{theme}"] = axe_violations(page)
+        # The footer's "Clear stored data" confirmation (question + two buttons) and its status line.
+        page.click("#clear-data")
+        page.wait_for_selector("#clear-confirm:not([hidden])")
+        found[f"clear-confirm/{theme}"] = axe_violations(page)
+        page.click("#clear-no")
+        page.wait_for_function("() => document.querySelector('#clear-status').textContent.includes('Nothing')")
+        found[f"clear-status/{theme}"] = axe_violations(page)
     set_theme(page, "light")
     load_preset(page, "long-everest-boiling")
     run(page)

@@ -40,19 +40,6 @@ def assert_input_intact(page: Any) -> None:
     assert state["query"] == TYPED_QUERY and state["passages"] == TYPED_PASSAGES, state
 
 
-# Records every value <html data-phase> takes from now on (oldValue of each change, then the current one).
-PHASE_RECORDER = """() => {
-  window.__phaseChanges = [];
-  new MutationObserver((records) => { for (const r of records) window.__phaseChanges.push(r.oldValue); })
-    .observe(document.documentElement, {attributes: true, attributeFilter: ["data-phase"], attributeOldValue: true});
-}"""
-
-
-def phases_taken(page: Any) -> list[str]:
-    """The phases the page went through since PHASE_RECORDER ran, in order, starting with the one it had then."""
-    return page.evaluate("() => [...window.__phaseChanges, document.documentElement.dataset.phase]")
-
-
 def retry_and_finish(page: Any) -> None:
     """Press Rerank (retrying what failed) and wait for a consistent, finished ranking with no error left."""
     page.click("#rerank")
@@ -98,10 +85,10 @@ def test_model_load_fault_is_explained_and_retry_works(page: Any, base_url: str,
     assert_input_intact(page)
     assert_ui_responds(page)
     page.unroute(pattern)
-    page.evaluate(PHASE_RECORDER)
+    page.evaluate("() => { window.__phases = [document.documentElement.dataset.phase]; }")  # open_page's recorder
     retry_and_finish(page)
     # While the retried model loads the page says "loading" (not the old "error"), then ready, then the run.
-    taken = phases_taken(page)
+    taken = page.evaluate("() => window.__phases")
     assert taken[:3] == ["error", "loading", "ready"], taken
     assert taken[-1] == "done" and "error" not in taken[1:], taken
 

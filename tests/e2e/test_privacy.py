@@ -1,6 +1,6 @@
 """Privacy is enforced, not promised: a whole scoring session stays on 127.0.0.1, the typed text never
-enters the URL (unless Share is pressed, and even then only the share box), and the device keeps only the
-model cache and the theme choice."""
+enters the URL (unless Share is pressed, and even then only the share box), the device keeps only the
+model cache and the theme choice, and "Clear stored data" removes them (the page then downloads the model again)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from faults_support import fresh_guard, fulfil_with
 from harness import wait_for_phase
+from harness.paths import ROOT
 from test_page_support import RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, rows, run
 
 SECRET = "Confidential-Zebra-4711"
@@ -109,3 +110,88 @@ def test_guard_reports_a_request_leaving_the_machine(browser: Any, base_url: str
         assert "request left 127.0.0.1: https://huggingface.co/from-worker?leak=1" in problems, problems
     finally:
         guard.context.close()
+
+
+def is_onnx(url: str) -> bool:
+    """A model weights file (URLs may carry a ?rev= query)."""
+    return ".onnx" in url.split("?")[0]
+
+
+def model_downloads(page: Any, base_url: str) -> list[str]:
+    """Start recording every finished request (page and worker) for a file under /models/; return the list."""
+    seen: list[str] = []
+
+    def note(request: Any) -> None:
+        if request.url.startswith(base_url + "models/"):
+            seen.append(request.url.removeprefix(base_url))
+
+    page.context.on("requestfinished", note)
+    return seen
+
+
+def test_clear_stored_data_removes_cache_and_theme_and_the_page_downloads_the_model_again(
+        page: Any, base_url: str) -> None:
+    """After a run the model sits in Cache Storage (a reload downloads nothing); the footer's "Clear stored data"
+    asks first, then empties Cache Storage and the theme key and says what went; the reload after it downloads
+    the model again and scoring works."""
+    downloads = model_downloads(page, base_url)
+    open_page(page, base_url)
+    page.click("#theme-toggle")  # stores the theme choice
+    load_preset(page, "rag-tides")
+    run(page)
+    assert any(is_onnx(url) for url in downloads), downloads
+    stored = page.evaluate(STORAGE_JS)
+    assert stored["local"] == {"reranker-theme": "dark"}, stored["local"]
+    cached = sum(stored["caches"].values(), [])
+    assert any(is_onnx(url) for url in cached), stored["caches"]
+
+    # Control: with the cache in place a reload fetches no model file.
+    downloads.clear()
+    page.reload()
+    wait_for_phase(page, "ready", timeout=RUN_TIMEOUT_MS)
+    assert [url for url in downloads if is_onnx(url)] == [], downloads
+
+    # The control is reachable by keyboard and asks before removing anything; "Keep it" keeps everything.
+    page.focus("#clear-data")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#clear-confirm:not([hidden])")
+    question = page.inner_text("#clear-question")
+    assert re.search(rf"Cache Storage: {len(cached)} files, [\d.]+ MB \(reranker-models-v1\)", question), question
+    assert "localStorage: 1 key (reranker-theme)" in question, question
+    assert page.evaluate("() => document.activeElement.id") == "clear-yes"
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#clear-confirm", state="hidden")
+    assert page.evaluate("() => document.activeElement.id") == "clear-data"
+    assert page.evaluate(STORAGE_JS)["caches"] == stored["caches"], "Escape must not remove anything"
+
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#clear-confirm:not([hidden])")
+    page.keyboard.press("Enter")  # focus is on "Clear it"
+    page.wait_for_function("() => /^Removed /.test(document.querySelector('#clear-status').textContent)")
+    message = page.inner_text("#clear-status")
+    megabytes = float(re.search(r"Cache Storage: \d+ files, ([\d.]+) MB", message).group(1))
+    onnx_bytes = (ROOT / "dist" / next(u for u in cached if is_onnx(u)).removeprefix(base_url).split("?")[0]).stat().st_size
+    assert megabytes >= onnx_bytes / 1e6 - 0.1, (message, onnx_bytes)
+    assert "localStorage: 1 key (reranker-theme)" in message, message
+    assert "downloads the model again" in message, message
+    after = page.evaluate(STORAGE_JS)
+    assert sum(after["caches"].values(), []) == [] and after["local"] == {}, after
+    # PyScript's bookkeeping databases (held open by Python in this tab) are emptied, not deleted.
+    assert all(store.endswith(": []") for stores in after["idb"].values() for store in stores), after["idb"]
+
+    # The tab keeps working with the model it has in memory...
+    load_preset(page, "rag-tides")  # nothing typed survives a reload: it is never stored
+    page.fill("#query", "when is high tide?")
+    run(page)
+    assert_final_order(rows(page))
+    # ...and a reload downloads the model again, caches it again, and scores.
+    downloads.clear()
+    page.reload()
+    wait_for_phase(page, "ready", timeout=RUN_TIMEOUT_MS)
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "light", "the theme choice was kept"
+    assert any(is_onnx(url) for url in downloads), downloads
+    load_preset(page, "rag-tides")
+    run(page)
+    assert_final_order(rows(page))
+    refilled = page.evaluate(STORAGE_JS)
+    assert any(is_onnx(url) for url in sum(refilled["caches"].values(), [])), refilled["caches"]
