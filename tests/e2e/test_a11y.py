@@ -80,3 +80,31 @@ def test_screenshots_of_a_run_in_light_dark_and_narrow(page: Any, base_url: str)
     set_theme(page, "light")
     page.wait_for_timeout(400)
     save_screenshot(page, "page-run-light-360", full_page=False)
+
+
+COLOURS_JS = """() => [document.documentElement, ...document.querySelectorAll('body *')].map((el) => {
+  const cs = getComputedStyle(el);
+  return [el.tagName, el.id, cs.color, cs.backgroundColor, cs.borderTopColor, cs.boxShadow, cs.outlineColor].join('|');
+})"""
+
+
+def colours_with(page: Any, theme: str | None) -> list[str]:
+    """Computed colours of every element with <html data-theme> set to `theme` (None: no choice, OS decides)."""
+    page.evaluate("t => { if (t) document.documentElement.dataset.theme = t;"
+                  " else delete document.documentElement.dataset.theme; }", theme)
+    page.wait_for_timeout(400)  # colour transitions finish
+    return page.evaluate(COLOURS_JS)
+
+
+def test_one_palette_follows_the_os_preference_unless_a_theme_is_chosen(page: Any, base_url: str) -> None:
+    """With no theme chosen the OS preference picks light or dark; a chosen theme wins over it; the two themes
+    differ (so the comparison can fail)."""
+    open_page(page, base_url)  # ready: the DOM stays as it is while colours are compared
+    seen = {}
+    for preference in ("light", "dark"):
+        page.emulate_media(color_scheme=preference)
+        for theme in (None, "light", "dark"):
+            seen[(preference, theme)] = colours_with(page, theme)
+    assert seen[("light", None)] == seen[("light", "light")] == seen[("dark", "light")]
+    assert seen[("dark", None)] == seen[("dark", "dark")] == seen[("light", "dark")]
+    assert seen[("light", None)] != seen[("dark", None)]
