@@ -188,8 +188,10 @@ function chooseThreads(requested) {
   const cores = self.navigator?.hardwareConcurrency || 1;
   if (!self.crossOriginIsolated) threadsChosen = 1;
   else if (requested) threadsChosen = Math.max(1, Math.min(requested, cores));
-  // Measured on 2 cores (bench/README.md): 2 threads beat 1 clearly; beyond the core count it only adds contention.
-  else threadsChosen = Math.max(1, Math.min(4, cores));
+  // Half the cores, at most 4 (ORT Web's own default): the page's main thread and the bi-encoder worker (same code)
+  // need CPU while this one scores, and ORT's spinning pool threads lose badly when cores are oversubscribed
+  // (bench/README.md: on 2 busy cores 1 thread took 1731 ms for the 10-pair set, 2 threads 3626 ms).
+  else threadsChosen = Math.max(1, Math.min(4, Math.ceil(cores / 2)));
   return threadsChosen;
 }
 

@@ -75,7 +75,8 @@ def export_fp32(torch_dir: Path, onnx_path: Path) -> None:
 
 def quantize(fp32_path: Path, int8_path: Path, per_channel: bool = True, reduce_range: bool = False,
              op_types: list[str] | None = None) -> None:
-    """Dynamic int8 quantisation of weights (MatMul/Gemm and optionally Gather)."""
+    """Dynamic int8: int8 weights (MatMul/Gemm, optionally Gather) and activations quantised per tensor at run time
+    (so a logit depends on its batch; kept as a comparison variant, see training/quantize.py)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415
 
     int8_path.parent.mkdir(parents=True, exist_ok=True)
