@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (HELLO_PATH, add_hello, MEMORY_JS, PROBE_JS, ROOT, RUN_JS, USABLE_JS, build_site, case_variant,  # noqa: E402
+from common import (HELLO_PATH, add_hello, PROBE_JS, ROOT, RUN_JS, USABLE_JS, build_site, case_variant,  # noqa: E402
                     fill_inputs, launch_profile, load_average, serve)
 
 sys.path.insert(0, str(ROOT / "py"))
@@ -276,9 +276,25 @@ def measure_big(page: Any, query: str, n: int) -> dict[str, Any]:
     return result
 
 
+# Like common.MEMORY_JS, but attributed to the page or to each worker by its script file (which worker grows).
+MEMORY_BY_SCRIPT_JS = """
+async () => {
+  if (typeof performance.measureUserAgentSpecificMemory !== "function") return null;
+  const m = await performance.measureUserAgentSpecificMemory();
+  const byType = {};
+  for (const b of m.breakdown) {
+    const a = b.attribution[0];
+    const where = a ? `${a.scope}:${(a.url || "").split("?")[0].split("/").pop() || "page"}` : "shared";
+    byType[where] = (byType[where] || 0) + b.bytes;
+  }
+  return {bytes: m.bytes, byType};
+}
+"""
+
+
 def memory_bytes(page: Any, cdp: Any) -> dict[str, Any]:
     """Page + worker memory by performance.measureUserAgentSpecificMemory, else main-thread JS heap by CDP."""
-    measured = page.evaluate(MEMORY_JS)
+    measured = page.evaluate(MEMORY_BY_SCRIPT_JS)
     if measured:
         return {"bytes": measured["bytes"], "how": "measureUserAgentSpecificMemory", "byType": measured["byType"]}
     page.evaluate("() => window.gc && window.gc()")
