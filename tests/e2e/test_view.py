@@ -141,7 +141,9 @@ def test_resort_interrupted_mid_animation_retargets_without_jumps(page: Any, bas
       await settle();
       const reversed = [...original].reverse();
       list.render(makeRows(reversed, Object.fromEntries(reversed.map((i, p) => [i, 1 - p / n]))), {cutAfter: 4});
-      await new Promise(r => setTimeout(r, 140));   // mid-flight
+      // mid-flight: moves run on the compositor and start at its next commit (later on a loaded machine)
+      await Promise.all(flips().map(a => a.ready));
+      await new Promise(r => setTimeout(r, 120));
       const running = flips().length;
       const layout = Object.fromEntries([...document.querySelectorAll('#results li.passage')].map(li => {
         const t = li.getAnimations().find(a => a.id === 'flip');
