@@ -166,6 +166,7 @@ export class ResultList {
     this.largeFrame = 0;
     this.unmeasured = new Set(); // long lists: rows whose real height the browser has not remembered yet
     this.measuring = [];         // rows laid out (not skipped) during the current measuring frame
+    this.measureBatch = 8;       // rows laid out per forced layout (adapts to the machine)
     this.widthObserver = null;
     this.mediaQuery = typeof matchMedia === "function" ? matchMedia("(prefers-reduced-motion: reduce)") : null;
     this.ol.classList.add("result-list");
@@ -524,17 +525,25 @@ export class ResultList {
     if (!this.ol.classList.contains("is-large") || !this.ol.isConnected) return;
     const left = deadline && typeof deadline.timeRemaining === "function" ? deadline.timeRemaining() : 50;
     const budget = Math.max(4, Math.min(this.options.measureBudgetMs, left));
-    void this.ol.offsetHeight; // settle pending style/layout first, so the time below is the rows' own
+    // Rows are laid out in batches (one forced layout per batch: each forced layout has a fixed cost), the batch
+    // size adapting to what a row costs on this machine.
     const t0 = performance.now();
-    for (const rec of this.unmeasured) {
-      this.unmeasured.delete(rec);
-      if (!rec.el.isConnected) continue;
-      rec.el.style.contentVisibility = "visible";
-      this.measuring.push(rec.el);
-      if (this.measuring.length % 4 === 0) {
-        void rec.el.offsetHeight; // lay these rows out now, to know what they cost
-        if (performance.now() - t0 > budget) break;
+    const queue = this.unmeasured.values();
+    while (performance.now() - t0 < budget) {
+      const batch = [];
+      for (let next = queue.next(); !next.done; next = batch.length < this.measureBatch ? queue.next() : { done: true }) {
+        const rec = next.value;
+        this.unmeasured.delete(rec);
+        if (!rec.el.isConnected) continue;
+        rec.el.style.contentVisibility = "visible";
+        batch.push(rec.el);
       }
+      if (!batch.length) break;
+      this.measuring.push(...batch);
+      const t = performance.now();
+      void batch[batch.length - 1].offsetHeight; // lay the batch out now, to know what it costs
+      const perRow = (performance.now() - t) / batch.length;
+      this.measureBatch = Math.max(2, Math.min(64, Math.floor(budget / 2 / Math.max(perRow, 0.05))));
     }
     if (this.measuring.length || this.unmeasured.size) this.scheduleMeasuring();
     else this.ol.dataset.measured = "true";
