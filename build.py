@@ -460,8 +460,9 @@ def sri_hash(path: Path) -> str:
 def add_subresource_integrity(html: str, versions: Mapping[str, str], cdn_origin: str, node_modules: Path) -> str:
     """--cdn: pin PyScript's <script>/<link> and every chunk core.js loads eagerly with SRI hashes computed from
     the lockfile's package files (jsDelivr serves npm files byte for byte). Chunks get a modulepreload with
-    integrity, so core.js's imports use the verified copies. Dynamic imports (Pyodide from PyScript's config,
-    transformers.js and ORT in the worker) cannot carry SRI; docs/SECURITY.md says so."""
+    integrity, so core.js's imports use the verified copies; so do pyodide.mjs and pyodide.asm.mjs, which PyScript
+    and Pyodide import() in the document. The worker's import()s (transformers.js, ORT) and fetch()es (wasm, stdlib)
+    cannot be covered this way; docs/SECURITY.md says why."""
     pyscript_dist = node_modules / "@pyscript" / "core" / "dist"
     base = cdn_urls(versions, cdn_origin)[PAGE_PYSCRIPT_JS].rsplit("/", 1)[0]
 
@@ -477,6 +478,13 @@ def add_subresource_integrity(html: str, versions: Mapping[str, str], cdn_origin
     preloads = "".join(
         f'<link rel="modulepreload" href="{base}/{c}" integrity="{sri_hash(pyscript_dist / c)}" crossorigin="anonymous">\n  '
         for c in chunks)
+    # PyScript import()s pyodide.mjs, which import()s pyodide.asm.mjs. import() carries no integrity, but it
+    # reuses the module map entry a modulepreload made, and that entry exists only if the preload's hash matched.
+    pyodide_base = cdn_urls(versions, cdn_origin)[PAGE_PYODIDE].rsplit("/", 1)[0]
+    preloads += "".join(
+        f'<link rel="modulepreload" href="{pyodide_base}/{name}" '
+        f'integrity="{sri_hash(node_modules / "pyodide" / name)}" crossorigin="anonymous">\n  '
+        for name in ("pyodide.mjs", "pyodide.asm.mjs"))
     core_tag = re.search(r'<script\b[^>]*\bsrc="' + re.escape(base) + r'/core\.js"', html)
     if core_tag is None:
         raise BuildError("index.html lost its PyScript <script> tag while pinning it to the CDN")

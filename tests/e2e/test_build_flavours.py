@@ -277,6 +277,35 @@ def test_cdn_flavour_boots_python_from_the_pinned_cdn_paths(
     assert [u for u in cdn_requests if not u.startswith(pinned)] == []
 
 
+@pytest.mark.allow_console_errors()
+def test_cdn_flavour_refuses_a_tampered_pyodide_module_imported_dynamically(
+    page: Any, cdn_mirror: str, build_variant: Any, serve_directory: Any
+) -> None:
+    """pyodide.asm.mjs is import()ed (no integrity on the import itself): a CDN copy with one extra line is
+    refused because the page's modulepreload for it carries the lockfile hash, so the altered code never runs."""
+    site = serve_directory(build_variant("--cdn", "--cdn-origin", cdn_mirror))
+    served: list[str] = []
+
+    def tampered(route: Any) -> None:
+        response = route.fetch()
+        served.append(route.request.url)
+        route.fulfill(response=response, body=response.body() + b"\nglobalThis.__tampered = true;\n")
+
+    page.route(f"{cdn_mirror}/pyodide/**/pyodide.asm.mjs", tampered)
+    integrity_errors: list[str] = []
+    page.on("console", lambda m: integrity_errors.append(m.text) if "integrity" in m.text else None)
+    page.goto(site)
+    page.wait_for_function("() => true")  # page alive
+    deadline = time.monotonic() + 120
+    while not (served and integrity_errors) and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    assert served, "the tampered module was never requested"
+    assert any("pyodide.asm.mjs" in e for e in integrity_errors), integrity_errors
+    page.wait_for_timeout(10_000)  # time for the import to run, had the browser accepted it
+    assert page.evaluate("() => globalThis.__tampered") is None, "the tampered module ran"
+    assert not re.search(r"3\.14\.\d", page.inner_text("#python-version")), "Python started from altered code"
+
+
 def test_build_refuses_to_prune_a_foreign_directory(tmp_path: Path) -> None:
     """--out pointing at a non-empty directory that is not an earlier build loses nothing."""
     precious = tmp_path / "notes.txt"

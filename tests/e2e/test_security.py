@@ -204,6 +204,8 @@ def test_cdn_scripts_styles_and_preloads_carry_matching_integrity(build_variant:
     preloaded = {Path(u).name for u in covered if "/@pyscript/core@" in u}
     assert {"core.js", "core.css"} <= preloaded, preloaded
     assert static_chunks <= preloaded, f"PyScript chunks imported by core.js without integrity: {static_chunks - preloaded}"
+    # Pyodide's two modules, import()ed by PyScript and by pyodide.mjs, are covered through their preloads.
+    assert {"pyodide.mjs", "pyodide.asm.mjs"} <= {Path(u).name for u in covered if "/pyodide/v" in u}, covered
 
 
 INTEGRITY_JS = """async (tags) => {
