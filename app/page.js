@@ -104,6 +104,20 @@ function watchPythonFetches() {
   };
 }
 
+/** A runtime module the browser refuses (integrity mismatch, blocked, offline) rejects an import() nobody
+ * catches: before Python is up, an uncaught error naming a Python runtime file means it will not start. */
+function watchPythonImports() {
+  const runtime = /pyodide|pyscript|dynamically imported module/i;
+  const failed = (error) => {
+    const message = String(error?.message || error || "");
+    if (state.glue || !runtime.test(message)) return;
+    const file = (message.match(/https?:\/\/\S+/) || [""])[0].split("?")[0].split("/").slice(-2).join("/");
+    pythonFailed(file ? `the browser refused ${file}` : message);
+  };
+  window.addEventListener("unhandledrejection", (event) => failed(event.reason));
+  window.addEventListener("error", (event) => failed(event.error || event.message));
+}
+
 function pythonFailed(reason) {
   if (state.glue) return;
   state.pythonFailed = true;
@@ -1078,6 +1092,7 @@ function readUrl() {
 
 watchPythonResources();
 watchPythonFetches();
+watchPythonImports();
 initTheme();
 wire();
 readThreshold();

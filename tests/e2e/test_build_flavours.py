@@ -304,6 +304,9 @@ def test_cdn_flavour_refuses_a_tampered_pyodide_module_imported_dynamically(
     page.wait_for_timeout(10_000)  # time for the import to run, had the browser accepted it
     assert page.evaluate("() => globalThis.__tampered") is None, "the tampered module ran"
     assert not re.search(r"3\.14\.\d", page.inner_text("#python-version")), "Python started from altered code"
+    # and the refusal is not a silent hang: the page says Python could not start, keeping what was typed
+    page.wait_for_function("() => document.querySelector('#python-version').textContent === 'failed'", timeout=30_000)
+    assert "Python could not start" in page.inner_text("#status")
 
 
 def test_build_refuses_to_prune_a_foreign_directory(tmp_path: Path) -> None:
