@@ -464,7 +464,7 @@ function encodePair(m, query, text) {
 
 // Chosen by measurement on 2 cores (bench/README.md): the first batch is small so the first score shows fast;
 // later batches are capped by padded tokens (length-bucketed) so long passages do not blow up memory/latency.
-const DEFAULT_FIRST_BATCH = 2;
+const DEFAULT_FIRST_BATCH = 1;
 const DEFAULT_MAX_BATCH = 16;
 const DEFAULT_BATCH_TOKENS = 2048;
 
