@@ -64,8 +64,15 @@ def torch_scorer(model_dir: Path, max_length: int = MAX_LENGTH) -> Scorer:
     import torch  # noqa: PLC0415
     from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: PLC0415
 
+    from training import gated  # noqa: PLC0415
+
     tok = AutoTokenizer.from_pretrained(str(model_dir))
-    model = BertForSequenceClassification.from_pretrained(str(model_dir)).eval()
+    if (model_dir / "gated_head.pt").exists():
+        gated_model = gated.load(model_dir)
+        model = lambda **enc: gated_model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])  # noqa: E731
+    else:
+        bert = BertForSequenceClassification.from_pretrained(str(model_dir)).eval()
+        model = lambda **enc: bert(**enc).logits  # noqa: E731
 
     def score(queries: list[str], passages: list[str]) -> np.ndarray:
         out = []
@@ -75,7 +82,7 @@ def torch_scorer(model_dir: Path, max_length: int = MAX_LENGTH) -> Scorer:
                 idx = order[start:start + 32]
                 enc = tok([queries[i] for i in idx], [passages[i] for i in idx], truncation="only_second",
                           max_length=max_length, padding=True, return_tensors="pt")
-                out.append(model(**enc).logits.squeeze(-1).numpy())
+                out.append(model(**enc).squeeze(-1).numpy())
         res = np.empty(len(passages), dtype=np.float32)
         res[order] = np.concatenate(out)
         return res

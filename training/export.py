@@ -45,6 +45,11 @@ def write_tokenizer_files(dest: Path) -> None:
 
 def export_fp32(torch_dir: Path, onnx_path: Path) -> None:
     """Trace the PyTorch model to ONNX (opset 17) with dynamic batch and sequence axes."""
+    if (torch_dir / "gated_head.pt").exists():
+        from training import gated  # noqa: PLC0415
+
+        gated.export_onnx(torch_dir, onnx_path, ONNX_INPUTS)
+        return
     import torch  # noqa: PLC0415
     from transformers import BertForSequenceClassification  # noqa: PLC0415
 
@@ -165,6 +170,7 @@ def write_config(torch_dir: Path, dest: Path) -> None:
     cfg.pop("dtype", None)
     cfg["architectures"] = ["BertForSequenceClassification"]
     cfg["num_labels"] = 1
+    cfg["id2label"], cfg["label2id"] = {"0": "LABEL_0"}, {"LABEL_0": 0}  # one logit, as transformers.js expects
     cfg["max_position_embeddings"] = cfg.get("max_position_embeddings", 512)
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")

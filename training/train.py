@@ -1,4 +1,5 @@
-"""Stage `train`: listwise Debian relevance + bi-encoder distillation on WordNet, from all-MiniLM-L6-v2."""
+"""Stage `train`: the gated cross-encoder (training/gated.py) from all-MiniLM-L6-v2 - listwise Debian relevance,
+plus distillation of the frozen bi-encoder on WordNet so the general-language skill it starts with is kept."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import random
 import time
 from dataclasses import asdict, dataclass
 
-from training.common import SEED, WORK, read_jsonl, seed_everything
+from training.common import SEED, WORK, base_model_dir, read_jsonl, seed_everything
 
 QUERY_TEMPLATES = ["{}", "{}", "{}", "what is a {}?", "i need {}", "looking for {}", "{} for linux",
                    "which package provides {}?"]
@@ -17,22 +18,25 @@ QUERY_TEMPLATES = ["{}", "{}", "{}", "what is a {}?", "i need {}", "looking for 
 class TrainConfig:
     """Hyper-parameters of one run (logged next to the metrics)."""
 
-    steps: int = 650
+    steps: int = 700
     debian_queries: int = 3
     wordnet_queries: int = 3
     list_size: int = 8
-    debian_max_len: int = 128
+    debian_max_len: int = 160
     wordnet_max_len: int = 48
-    lr: float = 4e-5
-    head_lr: float = 5e-4
+    lr: float = 2e-5
+    gate_lr: float = 2e-2
+    head_lr: float = 1e-3
+    gate_init: float = -6.0
     warmup: int = 50
-    freeze_embeddings: bool = True
     weight_decay: float = 0.01
-    bce_weight: float = 0.5
+    bce_weight: float = 0.2
     distil_weight: float = 1.0
     teacher_temperature: float = 0.05
     seed: int = SEED
     threads: int = 2
+    dev_every: int = 300
+    dev_queries: int = 40
 
 
 def debian_list(row: dict, cfg: TrainConfig, rng: random.Random, pool: list[dict]) -> tuple[str, list[str]]:
@@ -46,37 +50,54 @@ def debian_list(row: dict, cfg: TrainConfig, rng: random.Random, pool: list[dict
     return query, [row["pos"], *hard, *fill][: cfg.list_size]
 
 
+def dev_mrr(model, tok, dev: list[dict], max_len: int) -> float:  # type: ignore[no-untyped-def]
+    """MRR@10 on a few Debian dev queries (never test): the progress signal printed during training."""
+    import torch  # noqa: PLC0415
+
+    from training.evaluate import rank_eval  # noqa: PLC0415
+
+    model.eval()
+    scores = []
+    with torch.no_grad():
+        for q in dev:
+            enc = tok([q["query"]] * len(q["candidates"]), [c["text"] for c in q["candidates"]],
+                      truncation="only_second", max_length=max_len, padding=True, return_tensors="pt")
+            scores.append(model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).squeeze(-1).numpy())
+    model.train()
+    return rank_eval(dev, scores)["mrr@10"]
+
+
 def run(cfg: TrainConfig | None = None) -> None:
-    """Train and save the PyTorch model to training/work/model_torch."""
+    """Train and save the model to training/work/model_torch (encoder + gated_head.pt)."""
     import torch  # noqa: PLC0415
     import torch.nn.functional as F  # noqa: PLC0415
-    from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: PLC0415
+    from transformers import AutoTokenizer  # noqa: PLC0415
 
-    from training.export import init_cross_encoder  # noqa: PLC0415
+    from training import gated  # noqa: PLC0415
+    from training.export import write_tokenizer_files  # noqa: PLC0415
 
     cfg = cfg or TrainConfig()
     seed_everything(cfg.seed)
     torch.set_num_threads(cfg.threads)
     rng = random.Random(cfg.seed)
-    init_dir, out_dir = WORK / "model_init", WORK / "model_torch"
-    init_cross_encoder(init_dir, cfg.seed)
-    tok = AutoTokenizer.from_pretrained(str(init_dir))
-    model = BertForSequenceClassification.from_pretrained(str(init_dir))
+    out_dir = WORK / "model_torch"
+    write_tokenizer_files(out_dir)
+    tok = AutoTokenizer.from_pretrained(str(out_dir))
+    model = gated.from_base(base_model_dir(), gate_init=cfg.gate_init)
     model.train()
-    if cfg.freeze_embeddings:
-        # keeps the encoder's vocabulary knowledge for words Debian never uses, and saves a dense AdamW update
-        # of the 11.7M-parameter embedding table every step
-        for p in model.bert.embeddings.parameters():
-            p.requires_grad_(False)
+    # embeddings stay frozen: keeps the encoder's vocabulary knowledge for words Debian never uses
+    for p in model.bert.embeddings.parameters():
+        p.requires_grad_(False)
     debian = read_jsonl(WORK / "debian_train.jsonl")
     wordnet = read_jsonl(WORK / "wordnet_train.jsonl")
+    dev = random.Random(cfg.seed).sample(read_jsonl(WORK / "debian_dev.jsonl"), cfg.dev_queries)
     rng.shuffle(debian)
     rng.shuffle(wordnet)
-    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    head = [p for n, p in trainable if n.startswith(("classifier", "bert.pooler"))]
-    body = [p for n, p in trainable if not n.startswith(("classifier", "bert.pooler"))]
-    opt = torch.optim.AdamW([{"params": body, "lr": cfg.lr}, {"params": head, "lr": cfg.head_lr}],
-                            weight_decay=cfg.weight_decay)
+    body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
+    head = [model.log_scale, model.bias, *model.cls_head.parameters()]
+    opt = torch.optim.AdamW([{"params": body, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
+                             {"params": [model.gates], "lr": cfg.gate_lr, "weight_decay": 0.0},
+                             {"params": head, "lr": cfg.head_lr, "weight_decay": 0.0}])
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / cfg.warmup) * max(0.0, 1 - s / cfg.steps))
     log = (WORK / "train_log.jsonl").open("w")
@@ -85,17 +106,26 @@ def run(cfg: TrainConfig | None = None) -> None:
 
     def score(queries: list[str], passages: list[str], max_len: int) -> torch.Tensor:
         enc = tok(queries, passages, truncation="only_second", max_length=max_len, padding=True, return_tensors="pt")
-        return model(**enc).logits.squeeze(-1)
+        return model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).squeeze(-1)
 
+    def report(step: int) -> None:
+        rec = {"step": step, "elapsed_s": round(time.time() - t0, 1),
+               **{key: round(acc[key] / max(1, acc["n"]), 4) for key in ("ce", "bce", "kl")},
+               "gates": [round(g, 2) for g in model.gates.tolist()], "scale": round(model.log_scale.exp().item(), 2)}
+        if step % cfg.dev_every == 0 or step == cfg.steps:
+            rec["dev_mrr@10"] = round(dev_mrr(model, tok, dev, cfg.debian_max_len), 4)
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+        print(json.dumps(rec), flush=True)
+
+    report(0)
     for step in range(cfg.steps):
         k = cfg.list_size
         rows = [debian[(step * cfg.debian_queries + i) % len(debian)] for i in range(cfg.debian_queries)]
         lists = [debian_list(r, cfg, rng, debian) for r in rows]
-        qs = [q for q, ps in lists for _ in ps]
-        ps = [p for _, ps in lists for p in ps]
-        logits = score(qs, ps, cfg.debian_max_len).view(len(lists), k)
-        target = torch.zeros(len(lists), dtype=torch.long)
-        ce = F.cross_entropy(logits, target)
+        logits = score([q for q, ps in lists for _ in ps], [p for _, ps in lists for p in ps],
+                       cfg.debian_max_len).view(len(lists), k)
+        ce = F.cross_entropy(logits, torch.zeros(len(lists), dtype=torch.long))
         labels = torch.zeros_like(logits)
         labels[:, 0] = 1.0
         bce = F.binary_cross_entropy_with_logits(logits, labels, pos_weight=torch.tensor(k - 1.0))
@@ -113,16 +143,11 @@ def run(cfg: TrainConfig | None = None) -> None:
         for key, val in [("ce", ce), ("bce", bce), ("kl", kl)]:
             acc[key] += float(val.detach())
         acc["n"] += 1
-        if (step + 1) % 10 == 0 or step == 0:
-            rec = {"step": step + 1, "elapsed_s": round(time.time() - t0, 1),
-                   **{key: round(acc[key] / acc["n"], 4) for key in ("ce", "bce", "kl")}}
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
-            print(json.dumps(rec), flush=True)
+        if (step + 1) % 20 == 0:
+            report(step + 1)
             acc = {"ce": 0.0, "bce": 0.0, "kl": 0.0, "n": 0}
         if (step + 1) % 100 == 0 or step + 1 == cfg.steps:
-            model.save_pretrained(str(out_dir))
-            tok.save_pretrained(str(out_dir))
+            gated.save(model, out_dir)
             (out_dir / "train_state.json").write_text(json.dumps({"step": step + 1, "of": cfg.steps}))
     total = time.time() - t0
     log.write(json.dumps({"done": True, "wall_s": round(total, 1), "wall_min": round(total / 60, 1)}) + "\n")
