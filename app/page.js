@@ -67,6 +67,14 @@ function onGlueReady() {
 }
 document.addEventListener("reranker:glue-ready", onGlueReady);
 
+/** URLs of the files Python needs to start (vendored Pyodide/PyScript, the py/ package). */
+const PYTHON_RUNTIME_URL = /\/(vendor\/pyodide|vendor\/pyscript|py)\/|pyodide|pyscript/;
+
+/** The last two path segments of a URL ("full/pyodide.asm.mjs"): enough to name the file in a message. */
+function runtimeFile(url) {
+  return String(url).split("?")[0].split("/").slice(-2).join("/");
+}
+
 /** Pyodide does not report a failed download; watch the resources Python needs and say which one failed. */
 function watchPythonResources() {
   if (typeof PerformanceObserver !== "function") return;
@@ -74,9 +82,8 @@ function watchPythonResources() {
     if (state.glue) { observer.disconnect(); return; }
     for (const entry of list.getEntries()) {
       const status = entry.responseStatus || 0;
-      if (status < 400 || !/\/(vendor\/pyodide|vendor\/pyscript|py)\/|pyodide|pyscript/.test(entry.name)) continue;
-      const file = entry.name.split("?")[0].split("/").slice(-2).join("/");
-      pythonFailed(`${file} could not be downloaded (HTTP ${status})`);
+      if (status < 400 || !PYTHON_RUNTIME_URL.test(entry.name)) continue;
+      pythonFailed(`${runtimeFile(entry.name)} could not be downloaded (HTTP ${status})`);
       observer.disconnect();
       return;
     }
@@ -87,18 +94,17 @@ function watchPythonResources() {
 /** Same idea for fetches: PyScript and Pyodide download through fetch(), and a failed one ends Python's start. */
 function watchPythonFetches() {
   const realFetch = window.fetch;
-  const pythonUrl = (url) => /\/(vendor\/pyodide|vendor\/pyscript|py)\/|pyodide|pyscript/.test(String(url));
-  const name = (url) => String(url).split("?")[0].split("/").slice(-2).join("/");
+  const pythonUrl = (url) => PYTHON_RUNTIME_URL.test(String(url));
   window.fetch = async function fetchWatched(input, init) {
     const url = typeof input === "string" || input instanceof URL ? String(input) : input?.url || "";
     try {
       const response = await realFetch.call(this, input, init);
       if (!response.ok && !state.glue && pythonUrl(response.url || url)) {
-        pythonFailed(`${name(response.url || url)} could not be downloaded (HTTP ${response.status})`);
+        pythonFailed(`${runtimeFile(response.url || url)} could not be downloaded (HTTP ${response.status})`);
       }
       return response;
     } catch (err) {
-      if (!state.glue && pythonUrl(url)) pythonFailed(`${name(url)} could not be downloaded (${err.message || err})`);
+      if (!state.glue && pythonUrl(url)) pythonFailed(`${runtimeFile(url)} could not be downloaded (${err.message || err})`);
       throw err;
     }
   };
@@ -111,7 +117,7 @@ function watchPythonImports() {
   const failed = (error) => {
     const message = String(error?.message || error || "");
     if (state.glue || !runtime.test(message)) return;
-    const file = (message.match(/https?:\/\/\S+/) || [""])[0].split("?")[0].split("/").slice(-2).join("/");
+    const file = runtimeFile((message.match(/https?:\/\/\S+/) || [""])[0]);
     pythonFailed(file ? `the browser refused ${file}` : message);
   };
   window.addEventListener("unhandledrejection", (event) => failed(event.reason));
