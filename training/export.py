@@ -16,50 +16,8 @@ def init_cross_encoder(torch_dir: Path, seed: int) -> None:
     from transformers import BertForSequenceClassification  # noqa: PLC0415
 
     torch.manual_seed(seed)
-    model = BertForSequenceClassification.from_pretrained(str(base_model_dir()), num_labels=1)
-    model.config.architectures = ["BertForSequenceClassification"]
-    model.config.id2label = {0: "LABEL_0"}
-    model.config.label2id = {"LABEL_0": 0}
-    model.save_pretrained(str(torch_dir))
-    write_tokenizer_files(torch_dir)
-
-
-def write_tokenizer_files(dest: Path) -> None:
-    """Write tokenizer.json / tokenizer_config.json / special_tokens_map.json for MAX_LENGTH pair input."""
-    src = base_model_dir()
-    dest.mkdir(parents=True, exist_ok=True)
-    tok = json.loads((src / "tokenizer.json").read_text())
-    # The sentence-transformers file pads every input to a fixed 128; a cross-encoder wants dynamic
-    # padding and truncation of the pair to MAX_LENGTH, passage (second sequence) first.
-    tok["truncation"] = {"direction": "Right", "max_length": MAX_LENGTH, "strategy": "OnlySecond", "stride": 0}
-    tok["padding"] = None
-    (dest / "tokenizer.json").write_text(json.dumps(tok, ensure_ascii=False))
-    cfg = json.loads((src / "tokenizer_config.json").read_text())
-    cfg["model_max_length"] = MAX_LENGTH
-    cfg["name_or_path"] = "minilm-l6-debian-ce"
-    cfg["clean_up_tokenization_spaces"] = True
-    (dest / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2) + "\n")
-    shutil.copy(src / "special_tokens_map.json", dest / "special_tokens_map.json")
-    shutil.copy(src / "vocab.txt", dest / "vocab.txt")
-
-
-def export_fp32(torch_dir: Path, onnx_path: Path) -> None:
-    """Trace the PyTorch model to ONNX (opset 17) with dynamic batch and sequence axes."""
-    if (torch_dir / "gated_head.pt").exists():
-        from training import gated  # noqa: PLC0415
-
-        gated.export_onnx(torch_dir, onnx_path, ONNX_INPUTS)
-        return
-    import torch  # noqa: PLC0415
-    from transformers import BertForSequenceClassification  # noqa: PLC0415
-
     model = BertForSequenceClassification.from_pretrained(str(torch_dir)).eval()
     model.config.return_dict = False
-    ids = torch.tensor([[101, 2054, 2003, 102, 1037, 3231, 102, 0]], dtype=torch.long).repeat(2, 1)
-    mask = (ids != 0).long()
-    types = torch.tensor([[0, 0, 0, 0, 1, 1, 1, 0]], dtype=torch.long).repeat(2, 1)
-    axes = {0: "batch_size", 1: "sequence_length"}
-    onnx_path.parent.mkdir(parents=True, exist_ok=True)
 
     class Wrapped(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
@@ -69,11 +27,23 @@ def export_fp32(torch_dir: Path, onnx_path: Path) -> None:
         def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
             return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)[0]
 
+    trace_to_onnx(Wrapped(model), onnx_path)
+
+
+def trace_to_onnx(model, onnx_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Trace a (input_ids, attention_mask, token_type_ids) -> logits [B, 1] module to ONNX, opset 17,
+    dynamic batch and sequence axes, on a padded two-row pair so both axes stay symbolic."""
+    import torch  # noqa: PLC0415
+
+    ids = torch.tensor([[101, 2054, 2003, 102, 1037, 3231, 102, 0]], dtype=torch.long).repeat(2, 1)
+    mask = (ids != 0).long()
+    types = torch.tensor([[0, 0, 0, 0, 1, 1, 1, 0]], dtype=torch.long).repeat(2, 1)
+    axes = {0: "batch_size", 1: "sequence_length"}
+    onnx_path.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
         torch.onnx.export(
-            Wrapped(model), (ids, mask, types), str(onnx_path),
-            input_names=ONNX_INPUTS, output_names=["logits"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "logits": {0: "batch_size"}},
+            model, (ids, mask, types), str(onnx_path), input_names=ONNX_INPUTS, output_names=["logits"],
+            dynamic_axes={**{name: axes for name in ONNX_INPUTS}, "logits": {0: "batch_size"}},
             opset_version=17, do_constant_folding=True, dynamo=False,
         )
 

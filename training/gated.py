@@ -101,18 +101,3 @@ def load(torch_dir: Path) -> GatedCrossEncoder:
     model.load_state_dict(torch.load(torch_dir / "gated_head.pt"), strict=False)
     return model.eval()
 
-
-def export_onnx(torch_dir: Path, onnx_path: Path, input_names: list[str]) -> None:
-    """Trace to ONNX (opset 17) with dynamic batch and sequence axes; output `logits` [B, 1]."""
-    model = load(torch_dir)
-    ids = torch.tensor([[101, 2054, 2003, 102, 1037, 3231, 102, 0]], dtype=torch.long).repeat(2, 1)
-    mask = (ids != 0).long()
-    types = torch.tensor([[0, 0, 0, 0, 1, 1, 1, 0]], dtype=torch.long).repeat(2, 1)
-    axes = {0: "batch_size", 1: "sequence_length"}
-    onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(
-            model, (ids, mask, types), str(onnx_path), input_names=input_names, output_names=["logits"],
-            dynamic_axes={**{name: axes for name in input_names}, "logits": {0: "batch_size"}},
-            opset_version=17, do_constant_folding=True, dynamo=False,
-        )
