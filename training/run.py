@@ -23,7 +23,7 @@ def stage(name: str, steps: int | None) -> None:
         mine.run()
     elif name == "train":
         from training import train
-        cfg = train.TrainConfig() if steps is None else train.TrainConfig(steps=steps)
+        cfg = train.TrainConfig() if steps is None else train.TrainConfig(cycles=(steps,))
         train.run(cfg)
     elif name == "export":
         from training import quantize
@@ -43,7 +43,7 @@ def main() -> None:
     """Parse the stage and run it (or all stages in order), timing each."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("stage", choices=[*STAGES, "all"])
-    ap.add_argument("--steps", type=int, default=None, help="override training steps (default: TrainConfig)")
+    ap.add_argument("--steps", type=int, default=None, help="one cycle of this many steps instead of TrainConfig.cycles (quick checks)")
     args = ap.parse_args()
     for name in STAGES if args.stage == "all" else [args.stage]:
         t0 = time.time()

@@ -7,6 +7,7 @@ import math
 import random
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from training.common import SEED, WORK, base_model_dir, read_jsonl, seed_everything
 
@@ -18,7 +19,7 @@ QUERY_TEMPLATES = ["{}", "{}", "{}", "what is a {}?", "i need {}", "looking for 
 class TrainConfig:
     """Hyper-parameters of one run (logged next to the metrics)."""
 
-    steps: int = 700
+    cycles: tuple[int, ...] = (700, 500)  # warm restarts: each cycle re-warms and decays the rates to zero
     debian_queries: int = 3
     wordnet_queries: int = 3
     list_size: int = 8
@@ -37,6 +38,21 @@ class TrainConfig:
     threads: int = 2
     dev_every: int = 300
     dev_queries: int = 40
+
+    @property
+    def steps(self) -> int:
+        """Total optimiser steps over all cycles."""
+        return sum(self.cycles)
+
+    def cycle_starts(self) -> list[int]:
+        """First step of each cycle (a finished cycle is a resumable checkpoint)."""
+        return [sum(self.cycles[:i]) for i in range(len(self.cycles))]
+
+    def fingerprint(self, upto_step: int) -> str:
+        """Names the recipe of the steps before `upto_step`, so a resume never mixes recipes."""
+        fixed = {k: v for k, v in asdict(self).items() if k not in ("cycles", "threads", "dev_every")}
+        done = [c for c, s in zip(self.cycles, self.cycle_starts()) if s < upto_step]
+        return json.dumps({**fixed, "cycles": done}, sort_keys=True)
 
 
 def debian_list(row: dict, cfg: TrainConfig, rng: random.Random, pool: list[dict]) -> tuple[str, list[str]]:
@@ -83,7 +99,8 @@ def run(cfg: TrainConfig | None = None) -> None:
     out_dir = WORK / "model_torch"
     write_tokenizer_files(out_dir)
     tok = AutoTokenizer.from_pretrained(str(out_dir))
-    model = gated.from_base(base_model_dir(), gate_init=cfg.gate_init)
+    start = resume_step(cfg, out_dir)
+    model = gated.load(out_dir) if start else gated.from_base(base_model_dir(), gate_init=cfg.gate_init)
     model.train()
     # embeddings stay frozen: keeps the encoder's vocabulary knowledge for words Debian never uses
     for p in model.bert.embeddings.parameters():
@@ -95,13 +112,18 @@ def run(cfg: TrainConfig | None = None) -> None:
     rng.shuffle(wordnet)
     body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
     head = [model.log_scale, model.bias, *model.cls_head.parameters()]
-    opt = torch.optim.AdamW([{"params": body, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
-                             {"params": [model.gates], "lr": cfg.gate_lr, "weight_decay": 0.0},
-                             {"params": head, "lr": cfg.head_lr, "weight_decay": 0.0}])
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / cfg.warmup) * max(0.0, 1 - s / cfg.steps))
-    log = (WORK / "train_log.jsonl").open("w")
-    log.write(json.dumps({"config": asdict(cfg)}) + "\n")
+
+    def new_cycle(length: int) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+        """Fresh AdamW moments, warm-up, then linear decay to zero over the cycle."""
+        opt = torch.optim.AdamW([{"params": body, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
+                                 {"params": [model.gates], "lr": cfg.gate_lr, "weight_decay": 0.0},
+                                 {"params": head, "lr": cfg.head_lr, "weight_decay": 0.0}])
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: min(1.0, (s + 1) / cfg.warmup) * max(0.0, 1 - s / length))
+        return opt, sched
+
+    log = (WORK / "train_log.jsonl").open("a" if start else "w")
+    log.write(json.dumps({"config": asdict(cfg), "resumed_at": start}) + "\n")
     t0, acc = time.time(), {"ce": 0.0, "bce": 0.0, "kl": 0.0, "n": 0}
 
     def score(queries: list[str], passages: list[str], max_len: int) -> torch.Tensor:
@@ -118,11 +140,21 @@ def run(cfg: TrainConfig | None = None) -> None:
         log.flush()
         print(json.dumps(rec), flush=True)
 
-    report(0)
-    for step in range(cfg.steps):
-        k = cfg.list_size
+    def lists_at(step: int) -> list[tuple[str, list[str]]]:
         rows = [debian[(step * cfg.debian_queries + i) % len(debian)] for i in range(cfg.debian_queries)]
-        lists = [debian_list(r, cfg, rng, debian) for r in rows]
+        return [debian_list(r, cfg, rng, debian) for r in rows]
+
+    for step in range(start):  # replay the sampler so a resumed run sees the lists an unbroken run would
+        lists_at(step)
+    if not start:
+        report(0)
+    for step in range(start, cfg.steps):
+        if step in cfg.cycle_starts():
+            if step:
+                torch.manual_seed(cfg.seed + step)  # dropout stream per later cycle: a resume reproduces it
+            opt, sched = new_cycle(cfg.cycles[cfg.cycle_starts().index(step)])
+        k = cfg.list_size
+        lists = lists_at(step)
         logits = score([q for q, ps in lists for _ in ps], [p for _, ps in lists for p in ps],
                        cfg.debian_max_len).view(len(lists), k)
         ce = F.cross_entropy(logits, torch.zeros(len(lists), dtype=torch.long))
@@ -148,8 +180,22 @@ def run(cfg: TrainConfig | None = None) -> None:
             acc = {"ce": 0.0, "bce": 0.0, "kl": 0.0, "n": 0}
         if (step + 1) % 100 == 0 or step + 1 == cfg.steps:
             gated.save(model, out_dir)
-            (out_dir / "train_state.json").write_text(json.dumps({"step": step + 1, "of": cfg.steps}))
+            (out_dir / "train_state.json").write_text(
+                json.dumps({"step": step + 1, "of": cfg.steps, "recipe": cfg.fingerprint(step + 1)}))
     total = time.time() - t0
     log.write(json.dumps({"done": True, "wall_s": round(total, 1), "wall_min": round(total / 60, 1)}) + "\n")
     log.close()
-    print(f"train: {cfg.steps} steps in {math.ceil(total / 60)} min")
+    print(f"train: steps {start}..{cfg.steps} in {math.ceil(total / 60)} min")
+
+
+def resume_step(cfg: TrainConfig, out_dir: Path) -> int:
+    """Step to resume from: a saved checkpoint at a cycle boundary of this same recipe, else 0 (fresh start)."""
+    state_file = out_dir / "train_state.json"
+    if not state_file.exists():
+        return 0
+    state = json.loads(state_file.read_text())
+    step = state.get("step", 0)
+    if step in cfg.cycle_starts()[1:] and state.get("recipe") == cfg.fingerprint(step):
+        print(f"train: resuming after step {step} (a finished cycle of this recipe)", flush=True)
+        return step
+    return 0
