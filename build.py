@@ -51,6 +51,8 @@ PAGE_PYODIDE = "vendor/pyodide/pyodide.mjs"
 
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 ORT_FILES = (
+    "ort-wasm-simd-threaded.mjs",  # CPU-only build: what the worker loads for the wasm backend (bench/README.md)
+    "ort-wasm-simd-threaded.wasm",
     "ort-wasm-simd-threaded.jsep.mjs",
     "ort-wasm-simd-threaded.jsep.wasm",
     "ort-wasm-simd-threaded.asyncify.mjs",

@@ -137,6 +137,8 @@ EXPERIMENTS: list[tuple[str, dict[str, Any], bool]] = [  # (label, load options,
     ("one pair per batch", {"maxBatch": 1, "firstBatch": 1}, True),
     ("<=4 pairs per batch", {"maxBatch": 4}, True),
     ("<=32 pairs, <=4096 tokens", {"maxBatch": 32, "batchTokens": 4096}, True),
+    ("<=16 pairs, <=4096 tokens", {"batchTokens": 4096}, True),
+    ("<=8 pairs, <=1024 tokens", {"maxBatch": 8, "batchTokens": 1024}, True),
     ("1 thread (default batching)", {"threads": 1}, False),
     ("2 threads (default batching)", {"threads": 2}, False),
     ("first batch of 10 (one run for the 10-pair set)", {"firstBatch": 10}, False),
@@ -166,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--experiments", action="store_true", help="also run the tuning table")
+    parser.add_argument("--only", default="", help="with --experiments: only rows whose label contains this text")
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
     parser.add_argument("--model", type=Path, action="append", default=[],
                         help="also time this ONNX file (a variant of the bundled model), browser vs native")
@@ -190,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
                 print("\nTuning (same run; each row a fresh worker; 10-pair ms, first result ms, 200-pair pairs/s)")
                 print(f"{'configuration':52} {'thr':>3} {'10-pair':>8} {'first':>6} {'200 p/s':>8} {'vs native':>9}")
                 for label, options, with_200 in EXPERIMENTS:
-                    r = measure(browser, url, dist, build, options, args.repeats, with_200=with_200, native=native_run)
+                    if args.only and args.only not in label:
+                        continue
+                    # the native reference always runs with the row's own thread count
+                    row_native = native_runner(reference_10(), options["threads"]) if "threads" in options else native_run
+                    r = measure(browser, url, dist, build, options, args.repeats, with_200=with_200, native=row_native)
                     rate = f"{200_000 / r['ms200']:.1f}" if with_200 else "-"
                     print(f"{label:52} {r['threads']:>3} {r['ms10']:>8.0f} {r['first']:>6.0f} {rate:>8} "
                           f"{statistics.median(r['ratios']):>8.2f}x", flush=True)

@@ -86,6 +86,7 @@ def test_vendored_runtimes_are_the_lockfile_packages(dist_dir: Path) -> None:
         "vendor/pyodide/pyodide.asm.wasm": "pyodide/pyodide.asm.wasm",
         "vendor/pyscript/core.js": "@pyscript/core/dist/core.js",
         "vendor/transformers/transformers.min.js": "@huggingface/transformers/dist/transformers.min.js",
+        "vendor/ort/ort-wasm-simd-threaded.wasm": "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm",
         "vendor/ort/ort-wasm-simd-threaded.jsep.wasm": "onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm",
         "vendor/ort/ort-wasm-simd-threaded.asyncify.mjs": "onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.mjs",
     }
