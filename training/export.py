@@ -16,6 +16,43 @@ def init_cross_encoder(torch_dir: Path, seed: int) -> None:
     from transformers import BertForSequenceClassification  # noqa: PLC0415
 
     torch.manual_seed(seed)
+    model = BertForSequenceClassification.from_pretrained(str(base_model_dir()), num_labels=1)
+    model.config.architectures = ["BertForSequenceClassification"]
+    model.config.id2label = {0: "LABEL_0"}
+    model.config.label2id = {"LABEL_0": 0}
+    model.save_pretrained(str(torch_dir))
+    write_tokenizer_files(torch_dir)
+
+
+def write_tokenizer_files(dest: Path) -> None:
+    """Write tokenizer.json / tokenizer_config.json / special_tokens_map.json for MAX_LENGTH pair input."""
+    src = base_model_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    tok = json.loads((src / "tokenizer.json").read_text())
+    # The sentence-transformers file pads every input to a fixed 128; a cross-encoder wants dynamic
+    # padding and truncation of the pair to MAX_LENGTH, passage (second sequence) first.
+    tok["truncation"] = {"direction": "Right", "max_length": MAX_LENGTH, "strategy": "OnlySecond", "stride": 0}
+    tok["padding"] = None
+    (dest / "tokenizer.json").write_text(json.dumps(tok, ensure_ascii=False))
+    cfg = json.loads((src / "tokenizer_config.json").read_text())
+    cfg["model_max_length"] = MAX_LENGTH
+    cfg["name_or_path"] = "minilm-l6-debian-ce"
+    cfg["clean_up_tokenization_spaces"] = True
+    (dest / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    shutil.copy(src / "special_tokens_map.json", dest / "special_tokens_map.json")
+    shutil.copy(src / "vocab.txt", dest / "vocab.txt")
+
+
+def export_fp32(torch_dir: Path, onnx_path: Path) -> None:
+    """Trace the PyTorch model to ONNX (opset 17) with dynamic batch and sequence axes."""
+    if (torch_dir / "gated_head.pt").exists():
+        from training import gated  # noqa: PLC0415
+
+        trace_to_onnx(gated.load(torch_dir), onnx_path)
+        return
+    import torch  # noqa: PLC0415
+    from transformers import BertForSequenceClassification  # noqa: PLC0415
+
     model = BertForSequenceClassification.from_pretrained(str(torch_dir)).eval()
     model.config.return_dict = False
 
