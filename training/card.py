@@ -35,8 +35,8 @@ def status_lines(sets: dict) -> str:
 def run() -> None:
     """Fill the card template with eval tables, parity, export and training facts."""
     log = read_jsonl(WORK / "train_log.jsonl")
-    cfg = log[0]["config"]
-    done = next((r for r in log if r.get("done")), {})
+    cfg = [r for r in log if "config" in r][-1]["config"]  # a resumed run appends its config
+    wall_min = round(sum(r["wall_min"] for r in log if r.get("done")), 1) or "?"  # one "done" per (resumed) part
     parity = json.loads((WORK / "parity.json").read_text())
     export = json.loads((WORK / "export_report.json").read_text())
     chosen = export["chosen"]
@@ -59,7 +59,7 @@ def run() -> None:
         parity_rho=f"{parity['int8_vs_torch']['spearman']:.4f}",
         fp32_max=f"{parity['fp32_onnx_vs_torch']['max_abs_dlogit']:.2e}",
         fp32_rho=f"{parity['fp32_onnx_vs_torch']['spearman']:.4f}",
-        wall_min=done.get("wall_min", "?"), cfg="\n".join(f"| {k} | {v} |" for k, v in cfg.items()),
+        wall_min=wall_min, cfg="\n".join(f"| {k} | {v} |" for k, v in cfg.items()),
         non_standard=", ".join(export["non_standard_ops"]) or "none",
         status=status_lines(json.loads((WORK / "eval_results.json").read_text())["sets"]),
         gates=", ".join(f"{g:.2f}" for g in head["gates"].tolist()), scale=f"{head['log_scale'].exp().item():.1f}",
