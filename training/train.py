@@ -68,19 +68,16 @@ def debian_list(row: dict, cfg: TrainConfig, rng: random.Random, pool: list[dict
     return query, [row["pos"], *hard, *fill][: cfg.list_size]
 
 
-def dev_mrr(model, tok, dev: list[dict], max_len: int) -> float:  # type: ignore[no-untyped-def]
-    """MRR@10 on a few Debian dev queries (never test): the progress signal printed during training."""
+def dev_mrr(model, score, dev: list[dict], max_len: int) -> float:  # type: ignore[no-untyped-def]
+    """MRR@10 on a few Debian dev queries (never test) with the training loop's own `score`: the progress signal."""
     import torch  # noqa: PLC0415
 
     from training.evaluate import rank_eval  # noqa: PLC0415
 
     model.eval()
-    scores = []
     with torch.no_grad():
-        for q in dev:
-            enc = tok([q["query"]] * len(q["candidates"]), [c["text"] for c in q["candidates"]],
-                      truncation="only_second", max_length=max_len, padding=True, return_tensors="pt")
-            scores.append(model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).squeeze(-1).numpy())
+        scores = [score([q["query"]] * len(q["candidates"]), [c["text"] for c in q["candidates"]], max_len).numpy()
+                  for q in dev]
     model.train()
     return rank_eval(dev, scores)["mrr@10"]
 
@@ -137,7 +134,7 @@ def run(cfg: TrainConfig | None = None) -> None:
                **{key: round(acc[key] / max(1, acc["n"]), 4) for key in ("ce", "bce", "kl")},
                "gates": [round(g, 2) for g in model.gates.tolist()], "scale": round(model.log_scale.exp().item(), 2)}
         if step % cfg.dev_every == 0 or step == cfg.steps:
-            rec["dev_mrr@10"] = round(dev_mrr(model, tok, dev, cfg.debian_max_len), 4)
+            rec["dev_mrr@10"] = round(dev_mrr(model, score, dev, cfg.debian_max_len), 4)
         log.write(json.dumps(rec) + "\n")
         log.flush()
         print(json.dumps(rec), flush=True)
