@@ -198,8 +198,8 @@ function chooseThreads(requested) {
 /** Which ONNX Runtime wasm build this worker initialised ("cpu" or "webgpu"); null before the first load. */
 let ortRuntime = null;
 
-/** The CPU-only build (14 MB, no WebGPU/asyncify glue) compiles in half the time and runs ~30% faster than the
- *  jsep/asyncify build transformers.js picks by default (bench/README.md); WebGPU keeps the default files. */
+/** The CPU-only build (14 MB, no WebGPU/asyncify glue) is half the download and compile of the 27 MB jsep build
+ *  transformers.js picks by default; scoring speed in Chromium is the same (bench/README.md). WebGPU keeps the default. */
 function ortWasmPaths(base, flavour) {
   if (flavour !== "cpu") return base;
   return { mjs: `${base}ort-wasm-simd-threaded.mjs`, wasm: `${base}ort-wasm-simd-threaded.wasm` };
