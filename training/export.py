@@ -137,13 +137,20 @@ def quantize_weight_only(fp32_path: Path, int8_path: Path, block_size: int = 32,
         if node.op_type == "MatMul":
             k, n = w.shape
             assert k % block_size == 0, f"{weight}: K={k} is not a multiple of block_size={block_size}"
-            q, scale = _symmetric_int8(w.T.reshape(n, k // block_size, block_size), reduce_axis=-1)
-            # MatMulNBits stores unsigned values with an implicit zero point of 128 for bits=8
-            added += [numpy_helper.from_array((q.astype(np.int16) + 128).astype(np.uint8), weight + "_q8"),
-                      numpy_helper.from_array(scale.reshape(-1), weight + "_scale")]
-            nodes.append(helper.make_node("MatMulNBits", [node.input[0], weight + "_q8", weight + "_scale"],
-                                          list(node.output), name=node.name, domain="com.microsoft",
-                                          K=k, N=n, bits=8, block_size=block_size))
+            blocks = k // block_size
+            q, scale = _symmetric_int8(w.reshape(blocks, block_size, n), reduce_axis=1)  # [blocks, block, N]
+            added += [numpy_helper.from_array(q, weight + "_q8"), numpy_helper.from_array(scale, weight + "_scale"),
+                      numpy_helper.from_array(np.array([k, n], np.int64), weight + "_shape")]
+            # Every input of this chain is an initializer, so ORT's constant folding turns it into one float32
+            # weight when the session is created: the int8 file is downloaded, plain MatMul runs.
+            nodes += [
+                helper.make_node("Cast", [weight + "_q8"], [weight + "_f32"], to=TensorProto.FLOAT, name=node.name + "_cast"),
+                helper.make_node("Mul", [weight + "_f32", weight + "_scale"], [weight + "_blocks"],
+                                 name=node.name + "_dequantize"),
+                helper.make_node("Reshape", [weight + "_blocks", weight + "_shape"], [weight + "_dq"],
+                                 name=node.name + "_reshape"),
+                helper.make_node("MatMul", [node.input[0], weight + "_dq"], list(node.output), name=node.name),
+            ]
         else:
             q, scale = _symmetric_int8(w, reduce_axis=1)  # one scale per vocabulary row
             out = node.output[0]
