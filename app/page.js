@@ -161,6 +161,7 @@ class Lane {
     this.done = false;
     this.buffer = [];
     this.frame = 0;
+    this.firstView = null; // a run's first (full) view, drawn in the frame after Rerank
     this.compareAt = 0;
     this.stats = null;
   }
@@ -209,6 +210,7 @@ class Lane {
   /** Apply a view from Python: merge changed rows, render, tell listeners. */
   apply(view) {
     if (view.session !== this.session) return;
+    if (view.full) this.firstView = null;
     for (const row of view.rows) {
       row.text = this.texts[row.index];
       this.rows.set(row.index, row);
@@ -229,8 +231,14 @@ class Lane {
     this.frame = requestAnimationFrame(() => { this.frame = 0; this.flush(); });
   }
 
+  /** Draw the run's first view if it is still waiting for its frame (results can only add to a drawn list). */
+  showFirstView() {
+    if (this.firstView) this.apply(this.firstView);
+  }
+
   flush() {
     if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
+    this.showFirstView();
     if (!this.buffer.length) return null;
     const batch = this.buffer;
     this.buffer = [];
@@ -260,6 +268,7 @@ class Lane {
     this.view.clear();
     this.rows.clear();
     this.buffer = [];
+    this.firstView = null;
     this.session = null;
     this.done = false;
   }
@@ -574,10 +583,13 @@ function setMode(mode) {
 
 // ---------------------------------------------------------------------------------------------- live counts
 
+/** Python work per live-count slice: well under a 50 ms long task, and Python runs ~10x slower here than natively. */
+const INSPECT_SLICE_MS = 30;
+
 function scheduleInspect(delay = 150) {
   clearTimeout(state.inspectTimer);
-  // Counting parses and windows every passage in Python (tens of ms at 200 passages): after the typing pause,
-  // run it when the main thread is idle, so it never lands in the middle of a frame or a re-sort.
+  // Counting parses and windows every passage in Python (hundreds of ms at 2,000 passages): after the typing pause,
+  // run it in slices when the main thread is idle, so it never lands in the middle of a frame or a re-sort.
   state.inspectTimer = setTimeout(() => whenIdle(inspectInput, 500), delay);
 }
 
@@ -597,7 +609,14 @@ function inspectInput() {
     return;
   }
   const entry = state.lanes.a.entry;
-  const res = py("inspect", { query: els.query.value, passages: els.passages.value, mode: getMode(), model: entry || {} });
+  const res = py("inspect", { query: els.query.value, passages: els.passages.value, mode: getMode(), model: entry || {},
+    budgetMs: INSPECT_SLICE_MS });
+  if (res.pending) {
+    // Python prepared part of the passages (windows, BM25 terms) in this slice: go on in the next idle period.
+    els.counts.textContent = `${res.count.toLocaleString()} passage${res.count === 1 ? "" : "s"} · counting windows…`;
+    state.inspectTimer = setTimeout(() => whenIdle(inspectInput, 500), 0);
+    return;
+  }
   if (res.error) {
     els.counts.textContent = "0 passages";
     if (res.error.code !== "no_passages") {
@@ -718,16 +737,21 @@ async function rerank() {
   }
   bi.session = null;
   bi.scores = null;
-  // Python's start (parse, windows, first view) and drawing the pending rows are two tasks, not one long one.
+  // The first lane's pairs go to the worker before anything is drawn: it scores while the page draws the pending
+  // rows in the next frame (Python's start and that drawing are two tasks, not one long one).
+  for (const [lane, res] of started) lane.firstView = res.view;
+  const [firstLane, firstRes] = started[0];
+  const early = firstLane.ready ? scoreLane(firstLane, firstRes, run, pressedAt) : null;
   await nextFrame();
   if (state.running !== run) return;
-  for (const [lane, res] of started) lane.apply(res.view);
+  for (const [lane] of started) lane.showFirstView();
   state.lanes.a.compareAt = performance.now();
   scheduleCompare(); // BM25 and the other columns: computed when idle, not in the run's first frame
   const total = started[0][1].texts.length;
   announce(`Scoring ${total} passages with ${shortLabel(state.lanes.a.entry)}…`);
 
   for (const [lane, res] of started) {
+    if (lane === firstLane && early) { await early; continue; }
     if (run.cancelled || state.running !== run) break;
     if (!lane.ready && lane.loading) await lane.loadPromise;
     if (state.running !== run) break;

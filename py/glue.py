@@ -11,18 +11,19 @@ from __future__ import annotations
 import json
 import platform
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reranker import (InputError, RankingSession, RerankerError, ScoreCache, ShareState, calibration_for,
                       decode_share, encode_share, format_passages, matches_preset, parse_passages, passage_budget,
                       split_windows, to_csv, to_json, to_markdown)
+from reranker.bm25 import term_counts
 from reranker.parse import ParseResult, Passage, clean_query
 
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_TOP_K = 5
 MIN_PASSAGES = 2
-WINDOW_MEMO_LIMIT = 20_000  # (text, budget) entries kept by `inspect` (2 x the 2,000-passage limit, plus edits)
 COLUMN_LABELS = {"original": "Original order", "bm25": "BM25 (lexical)", "biencoder": "Bi-encoder (vectors)",
                  "cross_encoder": "Cross-encoder"}
 
@@ -80,7 +81,6 @@ class PageGlue:
         self.cache = ScoreCache()
         self.sessions: dict[str, RankingSession] = {}
         self._last_parse: tuple[tuple[str, str], ParseResult] | None = None
-        self._windowed: dict[tuple[str, int], bool] = {}
 
     def _parse_cached(self, text: str, mode: str) -> ParseResult:
         """parse_passages of the textarea, remembered for the last (text, mode): the live count and Rerank parse
@@ -91,17 +91,6 @@ class PageGlue:
         parsed = parse_passages(text, mode)
         self._last_parse = (key, parsed)
         return parsed
-
-    def _is_windowed(self, text: str, budget: int) -> bool:
-        """Whether a passage needs more than one window; remembered per (text, budget), so counting again after
-        an edit only windows the passages that changed."""
-        key = (text, budget)
-        known = self._windowed.get(key)
-        if known is None:
-            if len(self._windowed) >= WINDOW_MEMO_LIMIT:
-                self._windowed.clear()
-            known = self._windowed[key] = len(split_windows(text, budget)) > 1
-        return known
 
     # -- input ----------------------------------------------------------------------------------------
 
@@ -123,17 +112,26 @@ class PageGlue:
         return query, passages, notices
 
     def inspect(self, payload: Mapping) -> dict:
-        """Live counts for the input panel: passages, how many get split into windows, notices or the error."""
+        """Live counts for the input panel: passages, how many get split into windows, notices or the error.
+
+        Also prepares what Rerank and the BM25 column need (windows, term counts; both remembered per text). With
+        `budgetMs` it stops after that much work and answers {"pending": true}: the page calls again when idle,
+        so pasting 2,000 passages never blocks the main thread in one piece."""
         try:
             parsed = self._parse_cached(str(payload.get("passages") or ""), str(payload.get("mode") or "auto"))
         except InputError as exc:
             return {"count": 0, "windowed": 0, "mode": None, "notices": [], **_error(exc)}
         max_tokens = int((payload.get("model") or {}).get("max_length") or 512)
         budget = passage_budget(str(payload.get("query") or ""), max_tokens)
+        deadline = None if payload.get("budgetMs") is None else time.perf_counter() + float(payload["budgetMs"]) / 1000
         windowed = 0
-        if budget >= 16:
-            windowed = sum(1 for p in parsed.passages if self._is_windowed(p.text, budget))
-        return {"count": len(parsed.passages), "windowed": windowed, "mode": parsed.mode,
+        for passage in parsed.passages:
+            if deadline is not None and time.perf_counter() > deadline:
+                return {"count": len(parsed.passages), "pending": True}
+            term_counts(passage.text)
+            if budget >= 16 and len(split_windows(passage.text, budget)) > 1:
+                windowed += 1
+        return {"count": len(parsed.passages), "windowed": windowed, "mode": parsed.mode, "pending": False,
                 "notices": [n.to_dict() for n in parsed.notices], "labelled": sum(
                     1 for p in parsed.passages if p.relevance is not None)}
 

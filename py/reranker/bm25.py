@@ -3,8 +3,15 @@
 import math
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 from .tokenize import tokenize
+
+
+@lru_cache(maxsize=4096)  # twice the passage limit: a new query re-scores the same passages without re-tokenizing
+def term_counts(text: str) -> Counter[str]:
+    """Term frequencies of one passage (shared by every query: read it, never change it)."""
+    return Counter(tokenize(text))
 
 
 def bm25_scores(query: str, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
@@ -14,7 +21,7 @@ def bm25_scores(query: str, texts: Sequence[str], k1: float = 1.2, b: float = 0.
     """
     if k1 < 0 or not 0 <= b <= 1:
         raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1 (got k1={k1}, b={b}).")
-    docs = [Counter(tokenize(text)) for text in texts]
+    docs = [term_counts(text) for text in texts]
     lengths = [sum(doc.values()) for doc in docs]
     n_docs = len(docs)
     if n_docs == 0:

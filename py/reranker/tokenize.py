@@ -16,9 +16,21 @@ _TOKEN = re.compile(
 )
 
 
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
 def fold(text: str) -> str:
-    """Case- and accent-fold: NFKD, drop combining marks, casefold, recompose (keeps Hangul intact)."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Case- and accent-fold: NFKD, drop combining marks, casefold, recompose (keeps Hangul intact).
+
+    ASCII needs only lower(); only the non-ASCII runs take the per-character path (the cost of BM25 under Pyodide).
+    """
+    lowered = text.lower()
+    return lowered if lowered.isascii() else _NON_ASCII_RUN.sub(_fold_run, lowered)
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    """fold() of one run of non-ASCII characters (no ASCII letter composes with a following non-combining one)."""
+    decomposed = unicodedata.normalize("NFKD", match.group())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped.casefold())
 
@@ -79,7 +91,7 @@ def _estimate_ascii_run(run: str) -> int:
 
 def estimate_tokens_raw(text: str) -> int:
     """Per-piece estimate without the safety margin (additive over words, used when windowing)."""
-    return sum(_estimate_piece(piece) for piece in _PIECE.findall(text))
+    return sum(map(_estimate_piece, _PIECE.findall(text)))
 
 
 def with_margin(raw: int) -> int:

@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .tokenize import estimate_tokens, estimate_tokens_raw
 
@@ -37,6 +38,19 @@ def split_windows(text: str, budget: int, count_tokens: TokenCounter = estimate_
     """
     if budget < 1:
         raise ValueError("The window budget must be at least one token.")
+    if count_tokens is estimate_tokens and overlap == 0.25:
+        return list(_split_estimated(text, budget))
+    return _split(text, budget, count_tokens, overlap)
+
+
+@lru_cache(maxsize=4096)  # twice the passage limit: the live count, Rerank and re-runs window each text once
+def _split_estimated(text: str, budget: int) -> tuple[Window, ...]:
+    """split_windows with the default estimate and overlap, remembered per (text, budget)."""
+    return tuple(_split(text, budget, estimate_tokens, 0.25))
+
+
+def _split(text: str, budget: int, count_tokens: TokenCounter, overlap: float) -> list[Window]:
+    """The windowing itself (see split_windows)."""
     if count_tokens(text) <= budget:
         return [Window(0, 0, len(text))]
     if count_tokens is estimate_tokens:  # sum raw per-word estimates; apply the 10% margin to the budget

@@ -29,6 +29,15 @@ def test_rtl_scripts_and_emoji_tokens():
     assert tokenize("مرحبا שלום 🚀!") == ["مرحبا", "שלום", "🚀"]
 
 
+def test_accents_fold_the_same_inside_ascii_text_as_alone():
+    # fold() lower-cases ASCII and folds only the non-ASCII runs: a combining accent after an ASCII letter, a
+    # precomposed letter, a ligature or final sigma between ASCII words must fold exactly as they do on their own.
+    assert fold("Cafe\u0301 au lait") == "cafe au lait"
+    assert fold("the ΟΔΟΣ road") == "the οδοσ road"
+    assert fold("x ﬁ y Ǆ z") == "x fi y dz z"
+    assert tokenize("Crème brûlée, e\u0301te\u0301 2024") == ["creme", "brulee", "ete", "2024"]
+
+
 def test_fullwidth_and_ligatures_normalise():
     assert tokenize("ＦＵＬＬ ﬁne") == ["full", "fine"]
     assert fold("Ǆ") == "dz"

@@ -100,3 +100,22 @@ def test_restore_of_any_string_answers_json(code: str) -> None:
         assert_specific_error(result)
     else:
         assert isinstance(result["passages"], str) and isinstance(result["query"], str)
+
+
+def test_inspect_in_slices_ends_with_the_same_counts() -> None:
+    # The page counts a large paste in idle-time slices: every slice answers {"pending": true} with the passage
+    # count, and the slices together prepare every passage once (the counts equal one unsliced call).
+    long_text = " ".join(f"word{i} lorem ipsum dolor" for i in range(200))
+    passages = "\n".join(long_text + f" item {i}" if i % 10 == 0 else f"passage number {i} about tides"
+                         for i in range(300))
+    payload = {"query": "tides", "passages": passages, "mode": "lines", "model": MODEL}
+    whole = call(glue.PageGlue(), "inspect", payload)
+    assert whole["pending"] is False and whole["count"] == 300 and whole["windowed"] == 30
+    sliced_api = glue.PageGlue()
+    answers = [call(sliced_api, "inspect", {**payload, "budgetMs": 0}) for _ in range(3)]
+    assert answers[0] == {"count": 300, "pending": True}
+    for _ in range(1000):
+        answer = call(sliced_api, "inspect", {**payload, "budgetMs": 5})
+        if not answer["pending"]:
+            break
+    assert answer == whole
