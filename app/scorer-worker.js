@@ -478,10 +478,11 @@ function encodePair(m, query, text) {
 // ---------------------------------------------------------------------------------------------
 // Scoring
 
-// Chosen by measurement on 2 cores (bench/README.md, session 4): the first batch is one pair so the first score
+// Chosen by measurement on 2 cores (bench/README.md, sessions 4-5): the first batch is one short pair so the first score
 // shows fast; later batches are small and length-bucketed: in wasm, 4-pair batches score more pairs per second
 // than 16-pair ones (activations stay in cache) and long passages never pad short ones.
 const DEFAULT_FIRST_BATCH = 1;
+const FIRST_BATCH_CANDIDATES = 8; // the first batch is the shortest of the first 8 pairs (tokenising 8 is < 1 ms)
 const DEFAULT_MAX_BATCH = 4;
 const DEFAULT_BATCH_TOKENS = 1024;
 
@@ -527,11 +528,16 @@ async function scoreRun(run) {
   let tokenizeMs = 0;
   let inferMs = 0;
   try {
-    // First micro-batch in the caller's order (their top candidates), tokenised alone, so a score shows quickly.
+    // First micro-batch: the shortest of the caller's first few pairs (their top candidates), tokenised alone, so
+    // a score shows quickly even when the list opens with a long passage.
     const items = pairs.map((p, i) => ({ i, key: String(p.key), query: String(p.query ?? ""), text: String(p.text ?? ""), enc: null }));
     if (m.kind === "bi-encoder") await embedQueries(m, items);
-    const first = items.slice(0, Math.min(m.firstBatch, items.length));
-    let rest = items.slice(first.length);
+    const head = items.slice(0, Math.max(m.firstBatch, FIRST_BATCH_CANDIDATES));
+    const ta0 = nowMs();
+    for (const it of head) it.enc = encodeItem(m, it);
+    tokenizeMs += nowMs() - ta0;
+    const first = [...head].sort((a, b) => a.enc.ids.length - b.enc.ids.length).slice(0, Math.min(m.firstBatch, items.length));
+    let rest = items.filter((it) => !first.includes(it));
     const queue = [];
     if (first.length) queue.push(first);
     let restPrepared = rest.length === 0;

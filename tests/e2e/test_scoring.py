@@ -196,15 +196,17 @@ def test_a_pairs_logit_does_not_depend_on_its_batch(loaded: Any) -> None:
     query, text = BATCH_PAIR
     alone = score(loaded, [{"key": "x", "query": query, "text": text}])
     assert alone["ok"] and alone["done"]["batches"] == 1
-    crowd = [{"key": f"long{i}", "query": query, "text": long_passage(i)} for i in range(4)]
-    # The worker scores the caller's first pair alone, then the rest (four pairs, 1,024 padded tokens: one full
-    # default batch) as one length-bucketed batch: the short pair is padded to the 256 tokens of its three long companions.
-    mixed = score(loaded, [crowd[0], {"key": "x", "query": query, "text": text}, *crowd[1:]], return_ids=True)
+    crowd = [{"key": f"long{i}", "query": query, "text": long_passage(i)} for i in range(11)]
+    # The worker scores the shortest of the caller's first eight pairs alone (all eight are long here: long0), then
+    # the rest length-bucketed in batches of four pairs / 1,024 padded tokens: the short pair comes first and is
+    # padded to the 256 tokens of its three long companions.
+    mixed = score(loaded, [*crowd[:8], {"key": "x", "query": query, "text": text}, *crowd[8:]], return_ids=True)
     assert mixed["ok"], mixed
     by_key = {r["key"]: r for r in mixed["results"]}
     assert by_key["long1"]["tokens"] == default_entry()["max_length"], "the companions must fill the window"
-    assert mixed["done"]["batches"] == 2, f"the pair must share its batch with long passages: {mixed['done']}"
+    assert mixed["done"]["batches"] == 4, f"the pair must share its batch with long passages: {mixed['done']}"
     assert mixed["results"][0]["key"] == "long0"
+    assert "x" in [r["key"] for r in mixed["results"][1:5]], "the short pair opens the first length-bucketed batch"
     a, b = alone["results"][0]["logit"], by_key["x"]["logit"]
     assert abs(a - b) <= LOGIT_TOLERANCE, f"alone {a:.6f} vs in a batch of long passages {b:.6f}"
     # the long passages themselves: the same logit alone or in another batch as where they were first scored
@@ -214,6 +216,20 @@ def test_a_pairs_logit_does_not_depend_on_its_batch(loaded: Any) -> None:
 
 
 # --------------------------------------------------------------------------- streaming
+
+
+def test_the_first_score_is_the_shortest_of_the_first_pairs(loaded: Any) -> None:
+    """A list that opens with long passages still shows its first score fast: the first batch is the shortest of
+    the first eight pairs, and a short pair further down waits for its turn."""
+    query, text = BATCH_PAIR
+    pairs = [{"key": f"long{i}", "query": query, "text": long_passage(i)} for i in range(3)]
+    pairs += [{"key": "short", "query": query, "text": text}]
+    pairs += [{"key": f"long{i}", "query": query, "text": long_passage(i)} for i in range(3, 9)]
+    pairs += [{"key": "late", "query": query, "text": "Tides rise and fall twice a day."}]
+    run = score(loaded, pairs)
+    assert run["ok"], run
+    assert run["results"][0]["key"] == "short"
+    assert sorted(r["key"] for r in run["results"]) == sorted(p["key"] for p in pairs)
 
 
 def passages(n: int, words: int = 40) -> list[dict[str, str]]:
