@@ -9,15 +9,13 @@ the only proxies are the bound methods registered once at start-up.
 from __future__ import annotations
 
 import json
-import platform
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from reranker import (InputError, RankingSession, RerankerError, ScoreCache, ShareState, calibration_for,
-                      decode_share, encode_share, format_passages, matches_preset, parse_passages, passage_budget,
-                      split_windows, to_csv, to_json, to_markdown)
+from reranker import (InputError, RankingSession, RerankerError, ScoreCache, calibration_for, parse_passages,
+                      passage_budget, split_windows)
 from reranker.bm25 import term_counts
 from reranker.parse import ParseResult, Passage, clean_query
 
@@ -224,6 +222,8 @@ class PageGlue:
 
     def export(self, slot: str, fmt: str) -> dict:
         """Export the slot's session as json | markdown | csv text."""
+        from reranker.export import to_csv, to_json, to_markdown  # noqa: PLC0415 - on first use, not at start-up
+
         session = self.sessions[slot]
         writers = {"json": to_json, "markdown": to_markdown, "csv": to_csv}
         if fmt not in writers:
@@ -232,6 +232,7 @@ class PageGlue:
 
     def share(self, payload: Mapping) -> dict:
         """Share string for the page state; a built-in preset left unchanged is shared as its short id."""
+        from reranker.share import ShareState, encode_share, matches_preset  # noqa: PLC0415 - on first use
         query, passages, _ = self._parse(payload)
         model = str(payload.get("model") or "")
         default_model = str(payload.get("defaultModel") or "")
@@ -253,6 +254,7 @@ class PageGlue:
 
     def restore(self, code: str) -> dict:
         """Decode a share string into what the page fills in (textarea text via `format_passages`)."""
+        from reranker.share import decode_share, format_passages  # noqa: PLC0415 - on first use
         state = decode_share(code)
         text, mode = format_passages(state.passages, state.mode) if state.passages else ("", state.mode)
         labels = [[t, r] for t, r in zip(state.passages, state.labels) if r is not None]
@@ -271,7 +273,7 @@ def register(glue: PageGlue) -> None:
     from pyodide.ffi import create_proxy, to_js  # noqa: PLC0415 - browser only
 
     api = {name: create_proxy(_json_call(getattr(glue, name))) for name in API_METHODS}
-    info = {"python": platform.python_version(), "implementation": sys.implementation.name,
+    info = {"python": sys.version.split()[0], "implementation": sys.implementation.name,
             "pyodide": getattr(sys.modules.get("pyodide"), "__version__", ""),
             "defaults": {"threshold": DEFAULT_THRESHOLD, "topK": DEFAULT_TOP_K, "minPassages": MIN_PASSAGES}}
     api["info"] = json.dumps(info)

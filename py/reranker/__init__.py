@@ -29,16 +29,29 @@ from .bm25 import bm25_order, bm25_scores, order_by_scores
 from .cache import ScoreCache
 from .calibration import CALIBRATIONS, calibrate, calibration_for, sigmoid
 from .errors import InputError, RerankerError, ShareError
-from .export import export_rows, markdown_cell, to_csv, to_json, to_markdown
 from .limits import MAX_PASSAGE_CHARS, MAX_PASSAGES, MAX_QUERY_CHARS, MAX_TOTAL_CHARS
 from .metrics import compare_orders, dcg_at_k, evaluate, has_labels, mrr, ndcg_at_k, precision_at_k, recall_at_k
 from .parse import MODES, Notice, ParseResult, Passage, normalize_query, parse_passages
 from .session import RankingSession, Row, Update, passages_from_texts
-from .share import ShareState, decode_share, encode_share, format_passages, matches_preset
 from .tokenize import estimate_tokens, fold, tokenize
 from .windows import Window, passage_budget, split_windows
 
 __version__ = "0.1.0"
+
+# Export and share links are only needed when the user asks for them: imported on first use, which keeps them
+# off the page's start-up path (compiling their source and stdlib imports costs ~40 ms under Pyodide).
+_LAZY = {name: "export" for name in ("export_rows", "markdown_cell", "to_csv", "to_json", "to_markdown")}
+_LAZY |= {name: "share" for name in ("ShareState", "decode_share", "encode_share", "format_passages", "matches_preset")}
+
+
+def __getattr__(name: str) -> object:
+    """The export / share names, imported when first asked for (PEP 562)."""
+    if name in _LAZY:
+        from importlib import import_module  # noqa: PLC0415
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CALIBRATIONS", "MAX_PASSAGES", "MAX_PASSAGE_CHARS", "MAX_QUERY_CHARS", "MAX_TOTAL_CHARS", "MODES",

@@ -3,17 +3,21 @@
 import math
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 _CJK = (r"\u2e80-\u2fdf\u3005\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
         r"\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")
-_CJK_CHAR = re.compile(f"[{_CJK}]")
-_TOKEN = re.compile(
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)+)"     # 2,000 -> 2000 ; 3.11 stays whole
-    rf"|(?P<cjk>[{_CJK}])"                                      # Han / kana: one token per character
-    rf"|(?P<word>[^\W_{_CJK}]+(?:_+[^\W_{_CJK}]+)*)"            # letters+digits; snake_case kept whole
-    r"|(?P<sym>[^\w\s])"                                        # candidates for emoji / symbols
-)
+
+
+@cache  # compiled on first use: these Unicode classes cost ~30 ms to compile under Pyodide, off the start-up path
+def _token_pattern() -> re.Pattern[str]:
+    """BM25 terms: grouped number | CJK character | word (snake_case kept whole) | symbol candidate."""
+    return re.compile(
+        r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)+)"     # 2,000 -> 2000 ; 3.11 stays whole
+        rf"|(?P<cjk>[{_CJK}])"                                      # Han / kana: one token per character
+        rf"|(?P<word>[^\W_{_CJK}]+(?:_+[^\W_{_CJK}]+)*)"            # letters+digits; snake_case kept whole
+        r"|(?P<sym>[^\w\s])"                                        # candidates for emoji / symbols
+    )
 
 
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
@@ -42,7 +46,7 @@ def tokenize(text: str) -> list[str]:
     both `max_length` and `max length`.
     """
     tokens: list[str] = []
-    for match in _TOKEN.finditer(fold(text)):
+    for match in _token_pattern().finditer(fold(text)):
         kind = match.lastgroup
         value = match.group()
         if kind == "word":
@@ -65,7 +69,11 @@ def tokenize(text: str) -> list[str]:
 # one per character (Hangul three), plain Latin words count ceil(len / 3) (real WordPiece: ~len/5 for
 # common words), and digits / CamelCase / letter+digit codes count ceil(len * 2 / 3).
 
-_PIECE = re.compile(rf"[{_CJK}]|[A-Za-z0-9]+|[^\W\d_A-Za-z{_CJK}]+|\d+|\S")
+
+@cache
+def _piece_pattern() -> re.Pattern[str]:
+    """Estimate pieces: a CJK character | an ASCII letter/digit run | another letter run | digits | any symbol."""
+    return re.compile(rf"[{_CJK}]|[A-Za-z0-9]+|[^\W\d_A-Za-z{_CJK}]+|\d+|\S")
 
 
 @lru_cache(maxsize=65536)
@@ -91,7 +99,7 @@ def _estimate_ascii_run(run: str) -> int:
 
 def estimate_tokens_raw(text: str) -> int:
     """Per-piece estimate without the safety margin (additive over words, used when windowing)."""
-    return sum(map(_estimate_piece, _PIECE.findall(text)))
+    return sum(map(_estimate_piece, _piece_pattern().findall(text)))
 
 
 def with_margin(raw: int) -> int:
