@@ -110,8 +110,9 @@ def _symmetric_int8(w, reduce_axis: int):  # type: ignore[no-untyped-def]
 def quantize_weight_only(fp32_path: Path, int8_path: Path, block_size: int = 32, min_elements: int = 100_000) -> None:
     """Weight-only int8: activations stay float32, so a pair's logit never depends on its batch companions.
 
-    MatMul weights -> com.microsoft MatMulNBits (bits=8, symmetric blocks of `block_size` along K, no
-    accuracy_level: float32 compute; ORT Web's wasm build runs it and matches native ORT to ~1e-5).
+    MatMul weights -> int8 blocks of `block_size` along K + one float32 scale per block, Cast -> Mul -> Reshape ->
+    MatMul on initializers, which ORT constant-folds into a float32 weight at session creation (no per-call
+    dequantisation; ORT Web's wasm build matches native ORT to ~1e-5).
     The word-embedding Gather -> Gather of int8 rows + Gather of per-row scales, Cast, Mul (standard ops).
     Small tensors (position/type embeddings, pooler, classifier, biases) stay float32."""
     import numpy as np  # noqa: PLC0415

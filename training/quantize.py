@@ -17,7 +17,7 @@ from training.export import export_fp32, quantize, quantize_weight_only, write_c
 # int8 variants compared; every one quantises the word-embedding Gather (fp32 embeddings alone are 47 MB).
 # "dynamic" = quantize_dynamic: int8 weights AND activations quantised at run time with one scale per tensor, so a
 # pair's logit depends on the other pairs (and padding) of its batch, and ORT Web rounds differently from native.
-# "weight-only" = int8 weights, float32 activations (MatMulNBits bits=8 + int8 embedding rows): batch-invariant.
+# "weight-only" = int8 weights, float32 activations (int8 MatMul weight blocks folded to float32 at load + int8 embedding rows): batch-invariant.
 VARIANTS: dict[str, dict] = {
     "per-channel": {"kind": "dynamic", "per_channel": True, "reduce_range": False},
     "per-channel+reduce-range": {"kind": "dynamic", "per_channel": True, "reduce_range": True},
@@ -195,7 +195,7 @@ def select_and_ship(opt: Path, variants_dir: Path, report_path: Path, n_select: 
     print(f"export: onnxruntime-web wasm check: {report['ortweb_check']}")
     write_json(report_path, report)
     print(f"export: shipped {best} ({report['variants'][best]['bytes'] / 1e6:.1f} MB); non-standard ops: {foreign} "
-          "(MatMulNBits is a com.microsoft contrib op that ORT Web's wasm build runs; checked above)")
+          "(ORT Web wasm parity checked above)")
 
 
 if __name__ == "__main__":
