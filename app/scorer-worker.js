@@ -536,7 +536,7 @@ async function scoreRun(run) {
     const ta0 = nowMs();
     for (const it of head) it.enc = encodeItem(m, it);
     tokenizeMs += nowMs() - ta0;
-    const first = [...head].sort((a, b) => a.enc.ids.length - b.enc.ids.length).slice(0, Math.min(m.firstBatch, items.length));
+    const first = [...head].sort((a, b) => a.enc.ids.length - b.enc.ids.length).slice(0, m.firstBatch);
     let rest = items.filter((it) => !first.includes(it));
     const queue = [];
     if (first.length) queue.push(first);

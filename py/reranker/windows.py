@@ -8,6 +8,7 @@ from functools import lru_cache
 from .tokenize import estimate_tokens, estimate_tokens_raw
 
 TokenCounter = Callable[[str], int]
+DEFAULT_OVERLAP = 0.25  # share of a window repeated at the start of the next one
 _WORD = re.compile(r"\S+")
 
 
@@ -30,7 +31,7 @@ def passage_budget(query: str, max_tokens: int, count_tokens: TokenCounter = est
 
 
 def split_windows(text: str, budget: int, count_tokens: TokenCounter = estimate_tokens,
-                  overlap: float = 0.25) -> list[Window]:
+                  overlap: float = DEFAULT_OVERLAP) -> list[Window]:
     """Windows of at most `budget` tokens (by `count_tokens`), consecutive ones sharing ~`overlap` of a window.
 
     Splits at whitespace and sums per-word counts (exact for WordPiece, whose pre-tokenizer splits on
@@ -38,7 +39,7 @@ def split_windows(text: str, budget: int, count_tokens: TokenCounter = estimate_
     """
     if budget < 1:
         raise ValueError("The window budget must be at least one token.")
-    if count_tokens is estimate_tokens and overlap == 0.25:
+    if count_tokens is estimate_tokens and overlap == DEFAULT_OVERLAP:
         return list(_split_estimated(text, budget))
     return _split(text, budget, count_tokens, overlap)
 
@@ -46,7 +47,7 @@ def split_windows(text: str, budget: int, count_tokens: TokenCounter = estimate_
 @lru_cache(maxsize=4096)  # twice the passage limit: the live count, Rerank and re-runs window each text once
 def _split_estimated(text: str, budget: int) -> tuple[Window, ...]:
     """split_windows with the default estimate and overlap, remembered per (text, budget)."""
-    return tuple(_split(text, budget, estimate_tokens, 0.25))
+    return tuple(_split(text, budget, estimate_tokens, DEFAULT_OVERLAP))
 
 
 def _split(text: str, budget: int, count_tokens: TokenCounter, overlap: float) -> list[Window]:
