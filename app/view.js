@@ -19,6 +19,7 @@ const DEFAULTS = {
   flashMs: 900,             // reduced motion: how long a changed row stays highlighted
   largeList: 120,           // above this many rows, off-screen rows skip layout (content-visibility)
   measureBudgetMs: 12,      // long lists: main-thread time per frame spent laying out not-yet-measured rows
+  newRowsPerFrame: 40,      // rows created per render; the rest follow in the next frames, top of the order first
 };
 
 const REL_LABEL = { 2: "answers the query", 1: "partly relevant", 0: "not relevant" };
@@ -168,6 +169,8 @@ export class ResultList {
     this.measuring = [];         // rows laid out (not skipped) during the current measuring frame
     this.measureBatch = 8;       // rows laid out per forced layout (adapts to the machine)
     this.widthObserver = null;
+    this.deferred = null;        // {rows, cutAfter, frame}: rows not created yet, drawn in the next frames
+    this.drawnWaiters = [];
     this.mediaQuery = typeof matchMedia === "function" ? matchMedia("(prefers-reduced-motion: reduce)") : null;
     this.ol.classList.add("result-list");
     this.cut = this.makeCutLine();
@@ -183,8 +186,11 @@ export class ResultList {
     return Boolean(this.mediaQuery && this.mediaQuery.matches);
   }
 
-  /** Render `rows` (display order); animates every row from where it is drawn now to its new slot. */
+  /** Render `rows` (display order); animates every row from where it is drawn now to its new slot. A long first
+   *  draw is spread over frames (options.newRowsPerFrame rows each, top first), so no single frame styles and
+   *  lays out hundreds of new rows. */
   render(rows, { cutAfter = null } = {}) {
+    if (this.deferred) { cancelAnimationFrame(this.deferred.frame); this.deferred = null; }
     const reduced = this.reducedMotion;
     const animate = !reduced && this.ol.isConnected && typeof Element.prototype.animate === "function";
     this.ol.classList.toggle("reduced-motion", reduced);
@@ -211,11 +217,18 @@ export class ResultList {
     const changed = [];
     const textChanged = []; // records whose text changed (their height may have)
     const cutIndex = Number.isInteger(cutAfter) && cutAfter > 0 ? Math.min(cutAfter, rows.length) : null;
+    let created = 0;
+    let missing = 0;
     rows.forEach((row, position) => {
       const index = row.index;
       if (seen.has(index)) return; // a repeated index would put one element in two places
       let rec = this.records.get(index);
-      if (!rec) { rec = this.createRow(index); this.records.set(index, rec); }
+      if (!rec) {
+        if (created >= this.options.newRowsPerFrame) { missing += 1; return; }
+        rec = this.createRow(index);
+        this.records.set(index, rec);
+        created += 1;
+      }
       const previousRank = rec.last.rank;
       if (this.updateRow(rec, row, position)) textChanged.push(rec);
       if (previousRank !== undefined && previousRank !== rec.last.rank) changed.push(rec.el);
@@ -233,6 +246,28 @@ export class ResultList {
 
     if (first) this.playMoves(first, before);
     else if (reduced && changed.length) this.flash(changed);
+    if (missing) {
+      this.ol.setAttribute("aria-busy", "true");
+      const frame = requestAnimationFrame(() => {
+        if (this.deferred?.frame === frame) this.render(this.deferred.rows, { cutAfter: this.deferred.cutAfter });
+      });
+      this.deferred = { rows, cutAfter, frame };
+    } else {
+      this.finishDrawing();
+    }
+  }
+
+  /** Resolves once every row of the last render is in the list (a long first draw takes a few frames). */
+  drawn() {
+    if (!this.deferred) return Promise.resolve();
+    return new Promise((resolve) => this.drawnWaiters.push(resolve));
+  }
+
+  finishDrawing() {
+    this.ol.removeAttribute("aria-busy");
+    const waiters = this.drawnWaiters;
+    this.drawnWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Rows (and the cut line) whose layout box is within the animation margin of the viewport, plus a lookup of
@@ -258,6 +293,8 @@ export class ResultList {
 
   /** Remove every row (for example before a run with new input). */
   clear() {
+    if (this.deferred) { cancelAnimationFrame(this.deferred.frame); this.deferred = null; }
+    this.finishDrawing();
     this.stopMoves();
     for (const rec of this.records.values()) rec.el.remove();
     this.records.clear();
@@ -545,7 +582,7 @@ export class ResultList {
       const perRow = (performance.now() - t) / batch.length;
       this.measureBatch = Math.max(2, Math.min(64, Math.floor(budget / 2 / Math.max(perRow, 0.05))));
     }
-    if (this.measuring.length || this.unmeasured.size) this.scheduleMeasuring();
+    if (this.measuring.length || this.unmeasured.size || this.deferred) this.scheduleMeasuring();
     else this.ol.dataset.measured = "true";
   }
 

@@ -64,7 +64,10 @@ async (base) => {
   window.domOrder = () => [...document.querySelectorAll("#results li.passage")].map(li => Number(li.dataset.index));
   window.tops = () => Object.fromEntries([...document.querySelectorAll("#results li.passage, #results li.cut-line")]
     .map(li => [li.dataset.index ?? "cut", li.getBoundingClientRect().top]));
-  window.settle = () => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)));
+  window.settle = async () => {
+    await window.list.drawn();
+    await Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)));
+  };
   window.flips = () => document.getAnimations().filter(a => a.id === "flip" && a.playState === "running");
 }
 """
@@ -292,6 +295,30 @@ def test_thousand_rows_reuse_elements_and_cap_animations(page: Any, base_url: st
     assert result["order"] == list(range(n - 1, -1, -1))
     assert result["reused"], "rows must be reused (keyed by index), not rebuilt"
     assert 0 < result["running"] <= 120
+
+
+def test_a_long_first_draw_is_spread_over_frames_top_first(page: Any, base_url: str) -> None:
+    """300 new rows are not all styled and laid out in one frame: the top of the order appears at once, the rest
+    within a few frames; a row scored to the top before it was drawn is drawn first."""
+    n = 300
+    open_fixture(page, base_url, [f"Row {i} with a few words of text" for i in range(n)])
+    result = page.evaluate("""async (n) => {
+      const original = [...Array(n).keys()];
+      list.render(makeRows(original, null), {cutAfter: 10});
+      const firstFrame = domOrder();
+      const busy = document.querySelector('#results').getAttribute('aria-busy');
+      const order = [n - 1, ...original.slice(0, n - 1)];
+      list.render(makeRows(order, {[n - 1]: 0.9}), {cutAfter: 10});
+      const afterScore = domOrder();
+      await list.drawn();
+      return {firstFrame, busy, afterScore, order: domOrder(),
+              busyAfter: document.querySelector('#results').getAttribute('aria-busy')};
+    }""", n)
+    assert result["firstFrame"] == list(range(40)), "the first frame draws the top 40 rows, in order"
+    assert result["busy"] == "true"
+    assert result["afterScore"][0] == n - 1, "a row scored to the top is drawn before the rest of the backlog"
+    assert result["order"] == [n - 1, *range(n - 1)]
+    assert result["busyAfter"] is None
 
 
 def test_compare_columns_show_where_relevant_passages_went(page: Any, base_url: str) -> None:
