@@ -13,7 +13,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 STAGES = ["extract", "mine", "train", "export", "eval", "parity", "card"]
 
 
-def stage(name: str, steps: int | None) -> None:
+def train_config(steps: int | None, overrides: list[str]):  # type: ignore[no-untyped-def]
+    """TrainConfig with `--steps` and `--set name=value` applied (values parsed as the field's default type)."""
+    from training import train
+
+    cfg = train.TrainConfig() if steps is None else train.TrainConfig(cycles=(steps,))
+    for item in overrides:
+        name, _, value = item.partition("=")
+        if not hasattr(cfg, name) or name == "cycles":
+            raise SystemExit(f"--set {item}: no such TrainConfig field (cycles: use --steps)")
+        setattr(cfg, name, type(getattr(cfg, name))(value))
+    return cfg
+
+
+def stage(name: str, steps: int | None, overrides: list[str]) -> None:
     """Run one stage by name."""
     if name == "extract":
         from training import extract
@@ -23,8 +36,7 @@ def stage(name: str, steps: int | None) -> None:
         mine.run()
     elif name == "train":
         from training import train
-        cfg = train.TrainConfig() if steps is None else train.TrainConfig(cycles=(steps,))
-        train.run(cfg)
+        train.run(train_config(steps, overrides))
     elif name == "export":
         from training import quantize
         quantize.run()
@@ -44,11 +56,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("stage", choices=[*STAGES, "all"])
     ap.add_argument("--steps", type=int, default=None, help="one cycle of this many steps instead of TrainConfig.cycles (quick checks)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="override one TrainConfig field for this run, e.g. --set gate_init=-2 (repeatable)")
     args = ap.parse_args()
     for name in STAGES if args.stage == "all" else [args.stage]:
         t0 = time.time()
         print(f"== {name}", flush=True)
-        stage(name, args.steps)
+        stage(name, args.steps, args.set)
         print(f"== {name} done in {time.time() - t0:.0f} s", flush=True)
 
 
