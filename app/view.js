@@ -20,6 +20,7 @@ const DEFAULTS = {
   largeList: 120,           // above this many rows, off-screen rows skip layout (content-visibility)
   measureBudgetMs: 12,      // long lists: main-thread time per frame spent laying out not-yet-measured rows
   newRowsPerFrame: 40,      // rows created per render; the rest follow in the next frames, top of the order first
+  staleBudgetMs: 8,         // long lists: idle time per slice spent writing new ranks into far-off rows
 };
 
 const REL_LABEL = { 2: "answers the query", 1: "partly relevant", 0: "not relevant" };
@@ -171,13 +172,18 @@ export class ResultList {
     this.widthObserver = null;
     this.deferred = null;        // {rows, cutAfter, frame}: rows not created yet, drawn in the next frames
     this.drawnWaiters = [];
+    this.stale = new Set();      // long lists: far-off rows whose rank and change are written when idle or in view
+    this.staleIdle = 0;
     this.mediaQuery = typeof matchMedia === "function" ? matchMedia("(prefers-reduced-motion: reduce)") : null;
     this.ol.classList.add("result-list");
     this.cut = this.makeCutLine();
     this.onChange = this.onChange.bind(this);
     this.onClick = this.onClick.bind(this);
+    this.onVisible = this.onVisible.bind(this);
     this.ol.addEventListener("change", this.onChange);
     this.ol.addEventListener("click", this.onClick);
+    // a far-off row about to be drawn (content-visibility: auto) gets its current rank first, in the same frame
+    this.ol.addEventListener("contentvisibilityautostatechange", this.onVisible, true);
   }
 
   /** True when moves are replaced by a highlight (explicit option, else the user's OS setting). */
@@ -188,7 +194,8 @@ export class ResultList {
 
   /** Render `rows` (display order); animates every row from where it is drawn now to its new slot. A long first
    *  draw is spread over frames (options.newRowsPerFrame rows each, top first), so no single frame styles and
-   *  lays out hundreds of new rows. */
+   *  lays out hundreds of new rows; in a long list, rows far from the viewport whose only change is their rank
+   *  (one row climbing shifts every row below it) get the new rank in idle time, not in the re-sort's frame. */
   render(rows, { cutAfter = null } = {}) {
     if (this.deferred) { cancelAnimationFrame(this.deferred.frame); this.deferred = null; }
     const reduced = this.reducedMotion;
@@ -199,8 +206,9 @@ export class ResultList {
     // in-flight transform? Rows far from the viewport are not measured: they neither animate nor cost layout.
     let first = null;
     let before = null;
-    if (animate && this.records.size) {
-      before = this.nearNodes();
+    const long = rows.length > this.options.largeList;
+    if ((animate || long) && this.records.size) before = this.nearNodes();
+    if (animate && before) {
       first = new Map();
       for (const node of before.near) first.set(node, node.getBoundingClientRect().top);
       for (const anim of this.running) {
@@ -219,6 +227,11 @@ export class ResultList {
     const cutIndex = Number.isInteger(cutAfter) && cutAfter > 0 ? Math.min(cutAfter, rows.length) : null;
     let created = 0;
     let missing = 0;
+    // Positions that will be on or near the screen: the near range before this render plus as much again.
+    const span = before ? before.hi - before.lo + 1 : 0;
+    const nearLo = before ? before.lo - span : 0;
+    const nearHi = before ? before.hi + span : -1;
+    const focusRow = this.recordFor(document.activeElement);
     rows.forEach((row, position) => {
       const index = row.index;
       if (seen.has(index)) return; // a repeated index would put one element in two places
@@ -230,7 +243,9 @@ export class ResultList {
         created += 1;
       }
       const previousRank = rec.last.rank;
-      if (this.updateRow(rec, row, position)) textChanged.push(rec);
+      const later = long && before && (position < nearLo || position > nearHi) && !(first && first.has(rec.el))
+        && rec !== focusRow;
+      if (this.updateRow(rec, row, position, later)) textChanged.push(rec);
       if (previousRank !== undefined && previousRank !== rec.last.rank) changed.push(rec.el);
       seen.add(index);
       desired.push(rec.el);
@@ -240,30 +255,31 @@ export class ResultList {
     this.updateCutLine(cutIndex, rows.length);
     if (cutIndex === null || cutIndex >= rows.length) desired.push(this.cut);
     for (const [index, rec] of this.records) {
-      if (!seen.has(index)) { rec.el.remove(); this.records.delete(index); }
+      if (!seen.has(index)) { rec.el.remove(); this.records.delete(index); this.stale.delete(rec); }
     }
     this.reorder(desired);
 
     if (first) this.playMoves(first, before);
     else if (reduced && changed.length) this.flash(changed);
     if (missing) {
-      this.ol.setAttribute("aria-busy", "true");
       const frame = requestAnimationFrame(() => {
         if (this.deferred?.frame === frame) this.render(this.deferred.rows, { cutAfter: this.deferred.cutAfter });
       });
       this.deferred = { rows, cutAfter, frame };
-    } else {
-      this.finishDrawing();
     }
+    if (this.stale.size) this.scheduleStale();
+    this.finishDrawing();
   }
 
-  /** Resolves once every row of the last render is in the list (a long first draw takes a few frames). */
+  /** Resolves once every row of the last render is in the list with its current rank (a long first draw takes a
+   *  few frames; far-off ranks are written in idle time). */
   drawn() {
-    if (!this.deferred) return Promise.resolve();
+    if (!this.deferred && !this.stale.size) return Promise.resolve();
     return new Promise((resolve) => this.drawnWaiters.push(resolve));
   }
 
   finishDrawing() {
+    if (this.deferred || this.stale.size) { this.ol.setAttribute("aria-busy", "true"); return; }
     this.ol.removeAttribute("aria-busy");
     const waiters = this.drawnWaiters;
     this.drawnWaiters = [];
@@ -294,6 +310,7 @@ export class ResultList {
   /** Remove every row (for example before a run with new input). */
   clear() {
     if (this.deferred) { cancelAnimationFrame(this.deferred.frame); this.deferred = null; }
+    this.stale.clear();
     this.finishDrawing();
     this.stopMoves();
     for (const rec of this.records.values()) rec.el.remove();
@@ -310,6 +327,7 @@ export class ResultList {
     if (this.widthObserver) this.widthObserver.disconnect();
     this.ol.removeEventListener("change", this.onChange);
     this.ol.removeEventListener("click", this.onClick);
+    this.ol.removeEventListener("contentvisibilityautostatechange", this.onVisible, true);
   }
 
   // ---- ordering and animation -------------------------------------------------------------
@@ -435,7 +453,8 @@ export class ResultList {
     };
   }
 
-  updateRow(rec, row, position) {
+  /** Write a row's facts; with `later`, a changed rank (and change vs. the original) waits in `stale`. */
+  updateRow(rec, row, position, later = false) {
     const { el: li, parts, last } = rec;
     const rank = Number.isInteger(row.rank) ? row.rank : position + 1;
     const state = row.state === "scored" ? "scored" : "pending";
@@ -445,22 +464,20 @@ export class ResultList {
     const change = Number.isInteger(row.changeVsOriginal) ? row.changeVsOriginal : (row.index + 1) - rank;
     const text = row.text == null ? "" : String(row.text);
 
-    if (last.rank !== rank) {
-      li.dataset.rank = String(rank);
-      parts.rankNum.data = String(rank);
-      last.rank = rank;
+    if (last.rank !== rank || last.change !== change) {
+      if (later && last.rank !== undefined) {
+        rec.want = { rank, change };
+        this.stale.add(rec);
+      } else {
+        this.writeRank(rec, rank, change);
+      }
+    } else if (rec.want) {
+      rec.want = null;
+      this.stale.delete(rec);
     }
     if (last.index !== row.index) {
       parts.rankWas.textContent = `was #${row.index + 1}`;
       last.index = row.index;
-    }
-    if (last.change !== change) {
-      const dir = change > 0 ? "up" : change < 0 ? "down" : "same";
-      li.dataset.change = String(change);
-      parts.change.dataset.dir = dir;
-      parts.changeGlyph.textContent = change > 0 ? `▲${change}` : change < 0 ? `▼${-change}` : "–";
-      parts.changeText.textContent = change > 0 ? `, up ${change}` : change < 0 ? `, down ${-change}` : ", unchanged";
-      last.change = change;
     }
     if (last.state !== state) { li.dataset.state = state; last.state = state; }
     if (last.score !== score) {
@@ -584,6 +601,52 @@ export class ResultList {
     }
     if (this.measuring.length || this.unmeasured.size || this.deferred) this.scheduleMeasuring();
     else this.ol.dataset.measured = "true";
+  }
+
+  writeRank(rec, rank, change) {
+    const { el: li, parts, last } = rec;
+    rec.want = null;
+    this.stale.delete(rec);
+    if (last.rank !== rank) {
+      li.dataset.rank = String(rank);
+      parts.rankNum.data = String(rank);
+      last.rank = rank;
+    }
+    if (last.change !== change) {
+      const dir = change > 0 ? "up" : change < 0 ? "down" : "same";
+      li.dataset.change = String(change);
+      parts.change.dataset.dir = dir;
+      parts.changeGlyph.textContent = change > 0 ? `▲${change}` : change < 0 ? `▼${-change}` : "–";
+      parts.changeText.textContent = change > 0 ? `, up ${change}` : change < 0 ? `, down ${-change}` : ", unchanged";
+      last.change = change;
+    }
+  }
+
+  /** Write waiting ranks in idle time, a few at a time (options.staleBudgetMs per slice). */
+  scheduleStale() {
+    if (this.staleIdle) return;
+    const idle = typeof requestIdleCallback === "function"
+      ? (fn) => requestIdleCallback(fn, { timeout: 300 })
+      : (fn) => setTimeout(() => fn(null), 0);
+    this.staleIdle = 1;
+    idle((deadline) => {
+      this.staleIdle = 0;
+      const left = deadline && typeof deadline.timeRemaining === "function" ? deadline.timeRemaining() : 50;
+      const budget = Math.max(2, Math.min(this.options.staleBudgetMs, left));
+      const t0 = performance.now();
+      for (const rec of this.stale) {
+        if (performance.now() - t0 > budget) break;
+        this.writeRank(rec, rec.want.rank, rec.want.change);
+      }
+      if (this.stale.size) this.scheduleStale();
+      else this.finishDrawing();
+    });
+  }
+
+  onVisible(event) {
+    if (event.skipped) return;
+    const rec = this.recordFor(event.target);
+    if (rec && rec.want) this.writeRank(rec, rec.want.rank, rec.want.change);
   }
 
   writeRelevance(rec, relevance) {

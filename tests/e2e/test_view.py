@@ -321,6 +321,43 @@ def test_a_long_first_draw_is_spread_over_frames_top_first(page: Any, base_url: 
     assert result["busyAfter"] is None
 
 
+def test_long_list_ranks_are_right_wherever_the_user_looks(page: Any, base_url: str) -> None:
+    """1,000 rows: a row climbing from the bottom shifts every rank below it. Rows on screen show their new rank in
+    the re-sort's frame, a far-off row shows it by the time it is scrolled into view, and every row has it soon
+    after (idle time), without the re-sort writing 1,000 rows at once."""
+    n = 1000
+    open_fixture(page, base_url, [f"Row {i} with a few words of text" for i in range(n)])
+    result = page.evaluate("""async (n) => {
+      const frames = (k) => new Promise(r => { const step = () => (k-- <= 0 ? r() : requestAnimationFrame(step)); step(); });
+      const ranks = (sel) => [...document.querySelectorAll(sel)].map(li => [Number(li.dataset.rank),
+        Number(li.querySelector('.rank-now').lastChild.data)]);
+      const visible = () => [...document.querySelectorAll('#results li.passage')].filter(li => {
+        const b = li.getBoundingClientRect(); return b.bottom > 0 && b.top < innerHeight; });
+      const original = [...Array(n).keys()];
+      list.render(makeRows(original, null), {cutAfter: 10});
+      await settle();
+      const order = [n - 1, ...original.slice(0, n - 1)];
+      list.render(makeRows(order, {[n - 1]: 0.9}), {cutAfter: 10});
+      const lastRow = document.querySelector('#results li[data-index="' + (n - 2) + '"]');
+      const waiting = lastRow.dataset.rank;
+      const onScreen = visible().map(li => [Number(li.dataset.index), Number(li.dataset.rank)]);
+      lastRow.scrollIntoView();
+      await frames(2);
+      const scrolled = visible().map(li => [Number(li.dataset.index), Number(li.dataset.rank)]);
+      await list.drawn();
+      const all = [...document.querySelectorAll('#results li.passage')].map(li => [Number(li.dataset.rank),
+        Number(li.querySelector('.rank-now').lastChild.data), li.querySelector('.rank-change-glyph').textContent]);
+      return {waiting, onScreen, scrolled, all, order: domOrder()};
+    }""", n)
+    assert result["waiting"] == str(n - 1), "a far-off row keeps its old rank during the re-sort's frame"
+    pos = {index: p + 1 for p, index in enumerate(result["order"])}
+    assert result["onScreen"] and all(rank == pos[i] for i, rank in result["onScreen"])
+    assert result["scrolled"] and all(rank == pos[i] for i, rank in result["scrolled"])
+    assert [r[0] for r in result["all"]] == list(range(1, n + 1))
+    assert all(dom == rank for rank, dom, _ in result["all"])
+    assert result["all"][0][2] == f"▲{n - 1}" and result["all"][-1][2] == "▼1"
+
+
 def test_compare_columns_show_where_relevant_passages_went(page: Any, base_url: str) -> None:
     """Compare view: metrics per column, relevant items marked with an icon, linked across columns; pending shown."""
     texts = [f"Passage {i}" for i in range(6)]
