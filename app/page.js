@@ -683,6 +683,19 @@ function runPayload(lane) {
   };
 }
 
+/** Finish what the live count had not prepared yet (windows, BM25 terms of a list pasted and ranked at once) in
+ *  slices, so Python's `start` and the first BM25 column stay short; false when a newer Rerank took over. */
+async function prepareInput(token) {
+  const payload = { query: els.query.value, passages: els.passages.value, mode: getMode(),
+    model: state.lanes.a.entry || {}, budgetMs: INSPECT_SLICE_MS };
+  for (let res = py("inspect", payload); res.pending; res = py("inspect", payload)) {
+    els.progressNote.textContent = `Preparing ${res.count.toLocaleString()} passages…`;
+    await nextFrame();
+    if (token !== state.runToken) return false;
+  }
+  return true;
+}
+
 /** Rerank: validate in Python, then score lane A (and lane B when a second model is chosen). */
 async function rerank() {
   const pressedAt = performance.now();
@@ -702,6 +715,7 @@ async function rerank() {
   }
   if (readTopK() === null) { els.topK.focus(); return; }
   const token = ++state.runToken;
+  if (!(await prepareInput(token))) return;
   if (state.running) stopRun(false);
   const run = { token, cancelled: false };
   state.running = run;
