@@ -171,6 +171,8 @@ export class ResultList {
     this.measureBatch = 8;       // rows laid out per forced layout (adapts to the machine)
     this.widthObserver = null;
     this.deferred = null;        // {rows, cutAfter, frame}: rows not created yet, drawn in the next frames
+    this.creationFrame = null;   // document.timeline time of the frame that created rows last, and how many
+    this.createdInFrame = 0;
     this.drawnWaiters = [];
     this.stale = new Set();      // long lists: far-off rows whose rank and change are written when idle or in view
     this.staleIdle = 0;
@@ -225,7 +227,9 @@ export class ResultList {
     const changed = [];
     const textChanged = []; // records whose text changed (their height may have)
     const cutIndex = Number.isInteger(cutAfter) && cutAfter > 0 ? Math.min(cutAfter, rows.length) : null;
-    let created = 0;
+    // The creation budget is per frame: the list's own follow-up draw and a render of new scores can share one.
+    const frameTime = typeof document.timeline?.currentTime === "number" ? document.timeline.currentTime : null;
+    if (frameTime === null || frameTime !== this.creationFrame) { this.creationFrame = frameTime; this.createdInFrame = 0; }
     let missing = 0;
     // Positions that will be on or near the screen: the near range before this render plus as much again.
     const span = before ? before.hi - before.lo + 1 : 0;
@@ -237,10 +241,14 @@ export class ResultList {
       if (seen.has(index)) return; // a repeated index would put one element in two places
       let rec = this.records.get(index);
       if (!rec) {
-        if (created >= this.options.newRowsPerFrame) { missing += 1; return; }
+        // the top of the order is always drawn; below it, at most newRowsPerFrame new rows per frame
+        if (this.createdInFrame >= this.options.newRowsPerFrame && position >= this.options.newRowsPerFrame) {
+          missing += 1;
+          return;
+        }
         rec = this.createRow(index);
         this.records.set(index, rec);
-        created += 1;
+        this.createdInFrame += 1;
       }
       const previousRank = rec.last.rank;
       const later = long && before && (position < nearLo || position > nearHi) && !(first && first.has(rec.el))
