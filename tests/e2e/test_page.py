@@ -251,3 +251,28 @@ def test_index_html_ships_every_reranker_module() -> None:
     assert sorted(config["files"]) == modules
     for url, target in config["files"].items():
         assert target == url.removeprefix("py/"), (url, target)
+
+
+def test_a_long_list_ranked_right_after_pasting_is_prepared_in_slices(page: Any, base_url: str) -> None:
+    """600 passages pasted and ranked at once (before the live count got to them): Rerank first prepares them in
+    short slices, saying so, then scores; every passage is listed and the page keeps what was typed."""
+    open_page(page, base_url)
+    texts = [p["text"] for p in preset("long-everest-boiling")["passages"]]
+    passages = "\n\n".join(f"{texts[i % len(texts)]} (item {i})" for i in range(600))
+    page.evaluate("""(passages) => {
+      const notes = [];
+      new MutationObserver(() => notes.push(document.getElementById('progress-note').textContent))
+        .observe(document.getElementById('progress-note'), {childList: true, characterData: true, subtree: true});
+      window.__notes = notes;
+      document.getElementById('query').value = 'boiling point on a mountain';
+      const area = document.getElementById('passages');
+      area.value = passages;
+      area.dispatchEvent(new Event('input', {bubbles: true}));
+      document.getElementById('rerank').click();
+    }""", passages)
+    page.wait_for_function("() => document.documentElement.dataset.phase === 'scoring'")
+    page.click("#cancel")
+    page.wait_for_function("() => document.querySelectorAll('#results li.passage').length === 600")
+    notes = page.evaluate("() => window.__notes")
+    assert "Preparing 600 passages…" in notes
+    assert page.input_value("#passages") == passages
