@@ -18,7 +18,7 @@ const DEFAULTS = {
   excerptChars: 900,        // minimum excerpt length, so an excerpt always fills its reserved lines
   flashMs: 900,             // reduced motion: how long a changed row stays highlighted
   largeList: 120,           // above this many rows, off-screen rows skip layout (content-visibility)
-  measureBudgetMs: 12,      // long lists: main-thread time per frame spent laying out not-yet-measured rows
+  measureRows: 24,          // long lists: rows laid out per background step (one idle task each)
   newRowsPerFrame: 40,      // rows created per render; the rest follow in the next frames, top of the order first
   staleBudgetMs: 8,         // long lists: idle time per slice spent writing new ranks into far-off rows
 };
@@ -168,7 +168,6 @@ export class ResultList {
     this.largeFrame = 0;
     this.unmeasured = new Set(); // long lists: rows whose real height the browser has not remembered yet
     this.measuring = [];         // rows laid out (not skipped) during the current measuring frame
-    this.measureBatch = 8;       // rows laid out per forced layout (adapts to the machine)
     this.widthObserver = null;
     this.deferred = null;        // {rows, cutAfter, frame}: rows not created yet, drawn in the next frames
     this.creationFrame = null;   // document.timeline time of the frame that created rows last, and how many
@@ -520,7 +519,7 @@ export class ResultList {
    * Long lists (> options.largeList rows) let off-screen rows skip style and layout (content-visibility: auto)
    * from the first frame, so drawing 1,000 rows costs about one screenful. A skipped row that has never been
    * drawn would only have a placeholder height, and jump when a re-sort brings it into view; so every row is
-   * laid out once in the background, a few per frame (options.measureBudgetMs), and the browser remembers its
+   * laid out once in the background, a batch per idle step (options.measureRows), and the browser remembers its
    * real height (contain-intrinsic-size: auto). Texts or the list width changing queue rows again.
    */
   updateLongListMode(count, textChanged) {
@@ -562,11 +561,11 @@ export class ResultList {
   scheduleMeasuring() {
     const idle = typeof requestIdleCallback === "function"
       ? (fn) => requestIdleCallback(fn, { timeout: 200 })
-      : (fn) => setTimeout(() => fn(null), 0);
+      : (fn) => setTimeout(fn, 0);
     const frame = requestAnimationFrame(() => {
       if (this.largeFrame !== frame) return;
       this.largeFrame = -1;
-      idle((deadline) => { if (this.largeFrame === -1) this.measureStep(deadline); });
+      idle(() => { if (this.largeFrame === -1) this.measureStep(); });
     });
     this.largeFrame = frame;
   }
@@ -580,33 +579,22 @@ export class ResultList {
   }
 
   /** One step of background measuring: lay out the next few unmeasured rows within the idle time left. */
-  measureStep(deadline) {
+  measureStep() {
     this.largeFrame = 0;
     for (const node of this.measuring) node.style.contentVisibility = "";
     this.measuring = [];
     if (!this.ol.classList.contains("is-large") || !this.ol.isConnected) return;
-    const left = deadline && typeof deadline.timeRemaining === "function" ? deadline.timeRemaining() : 50;
-    const budget = Math.max(4, Math.min(this.options.measureBudgetMs, left));
-    // Rows are laid out in batches (one forced layout per batch: each forced layout has a fixed cost), the batch
-    // size adapting to what a row costs on this machine.
-    const t0 = performance.now();
-    const queue = this.unmeasured.values();
-    while (performance.now() - t0 < budget) {
-      const batch = [];
-      for (let next = queue.next(); !next.done; next = batch.length < this.measureBatch ? queue.next() : { done: true }) {
-        const rec = next.value;
-        this.unmeasured.delete(rec);
-        if (!rec.el.isConnected) continue;
-        rec.el.style.contentVisibility = "visible";
-        batch.push(rec.el);
-      }
-      if (!batch.length) break;
-      this.measuring.push(...batch);
-      const t = performance.now();
-      void batch[batch.length - 1].offsetHeight; // lay the batch out now, to know what it costs
-      const perRow = (performance.now() - t) / batch.length;
-      this.measureBatch = Math.max(2, Math.min(64, Math.floor(budget / 2 / Math.max(perRow, 0.05))));
+    // One batch per step: switching content-visibility re-lays out the whole list (~15 ms at 1,000 rows on a
+    // 2-core machine, whether for 1 row or 64), so the cost is paid once per batch of options.measureRows rows.
+    for (const rec of this.unmeasured) {
+      if (this.measuring.length >= this.options.measureRows) break;
+      this.unmeasured.delete(rec);
+      if (!rec.el.isConnected) continue;
+      rec.el.style.contentVisibility = "visible";
+      this.measuring.push(rec.el);
     }
+    // Lay the batch (and the previous one, back to skipping) out now, in this idle task, not in the next frame.
+    if (this.measuring.length) void this.measuring[this.measuring.length - 1].offsetHeight;
     if (this.measuring.length || this.unmeasured.size || this.deferred) this.scheduleMeasuring();
     else this.ol.dataset.measured = "true";
   }
