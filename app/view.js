@@ -18,7 +18,7 @@ const DEFAULTS = {
   excerptChars: 900,        // minimum excerpt length, so an excerpt always fills its reserved lines
   flashMs: 900,             // reduced motion: how long a changed row stays highlighted
   largeList: 120,           // above this many rows, off-screen rows skip layout (content-visibility)
-  measureRows: 24,          // long lists: rows laid out per background step (one idle task each)
+  measureStepMs: 40,        // long lists: target length of one background layout step (an idle task)
   newRowsPerFrame: 40,      // rows created per render; the rest follow in the next frames, top of the order first
   staleBudgetMs: 8,         // long lists: idle time per slice spent writing new ranks into far-off rows
 };
@@ -168,6 +168,7 @@ export class ResultList {
     this.largeFrame = 0;
     this.unmeasured = new Set(); // long lists: rows whose real height the browser has not remembered yet
     this.measuring = [];         // rows laid out (not skipped) during the current measuring frame
+    this.measureRows = 8;        // rows per measuring step: halves when a step runs long, doubles when it is quick
     this.widthObserver = null;
     this.deferred = null;        // {rows, cutAfter, frame}: rows not created yet, drawn in the next frames
     this.creationFrame = null;   // document.timeline time of the frame that created rows last, and how many
@@ -197,10 +198,11 @@ export class ResultList {
    *  draw is spread over frames (options.newRowsPerFrame rows each, top first), so no single frame styles and
    *  lays out hundreds of new rows; in a long list, rows far from the viewport whose only change is their rank
    *  (one row climbing shifts every row below it) get the new rank in idle time, not in the re-sort's frame. */
-  render(rows, { cutAfter = null } = {}) {
+  render(rows, { cutAfter = null } = {}, followUp = false) {
     if (this.deferred) { cancelAnimationFrame(this.deferred.frame); this.deferred = null; }
     const reduced = this.reducedMotion;
-    const animate = !reduced && this.ol.isConnected && typeof Element.prototype.animate === "function";
+    // a follow-up draw only appends rows below the drawn ones: nothing moves, so nothing is measured for moves
+    const animate = !reduced && !followUp && this.ol.isConnected && typeof Element.prototype.animate === "function";
     this.ol.classList.toggle("reduced-motion", reduced);
 
     // FIRST: where are the rows near the viewport (and every row still moving) drawn right now, including any
@@ -217,8 +219,9 @@ export class ResultList {
         if (node && node.isConnected && !first.has(node)) first.set(node, node.getBoundingClientRect().top);
       }
     }
-    // Stop in-flight moves; their current positions are captured above, so nothing jumps.
-    this.stopMoves();
+    // Stop in-flight moves; their current positions are captured above, so nothing jumps. (A follow-up draw lets
+    // them finish: it adds rows below, it moves none.)
+    if (!followUp) this.stopMoves();
 
     // WRITE: update rows, then put them in order with as few DOM moves as possible.
     const desired = [];
@@ -270,7 +273,7 @@ export class ResultList {
     else if (reduced && changed.length) this.flash(changed);
     if (missing) {
       const frame = requestAnimationFrame(() => {
-        if (this.deferred?.frame === frame) this.render(this.deferred.rows, { cutAfter: this.deferred.cutAfter });
+        if (this.deferred?.frame === frame) this.render(this.deferred.rows, { cutAfter: this.deferred.cutAfter }, true);
       });
       this.deferred = { rows, cutAfter, frame };
     }
@@ -519,7 +522,7 @@ export class ResultList {
    * Long lists (> options.largeList rows) let off-screen rows skip style and layout (content-visibility: auto)
    * from the first frame, so drawing 1,000 rows costs about one screenful. A skipped row that has never been
    * drawn would only have a placeholder height, and jump when a re-sort brings it into view; so every row is
-   * laid out once in the background, a batch per idle step (options.measureRows), and the browser remembers its
+   * laid out once in the background, a batch per idle step (options.measureStepMs), and the browser remembers its
    * real height (contain-intrinsic-size: auto). Texts or the list width changing queue rows again.
    */
   updateLongListMode(count, textChanged) {
@@ -584,17 +587,23 @@ export class ResultList {
     for (const node of this.measuring) node.style.contentVisibility = "";
     this.measuring = [];
     if (!this.ol.classList.contains("is-large") || !this.ol.isConnected) return;
-    // One batch per step: switching content-visibility re-lays out the whole list (~15 ms at 1,000 rows on a
-    // 2-core machine, whether for 1 row or 64), so the cost is paid once per batch of options.measureRows rows.
+    // One batch per step. A step costs a fixed part (switching content-visibility re-lays out the whole list: ~15 ms
+    // at 1,000 rows on a 2-core machine, for 1 row or 64) plus the rows' first layout (text shaping: a few ms for a
+    // long passage), so the batch size follows what steps actually cost, between 4 and 64 rows.
     for (const rec of this.unmeasured) {
-      if (this.measuring.length >= this.options.measureRows) break;
+      if (this.measuring.length >= this.measureRows) break;
       this.unmeasured.delete(rec);
       if (!rec.el.isConnected) continue;
       rec.el.style.contentVisibility = "visible";
       this.measuring.push(rec.el);
     }
     // Lay the batch (and the previous one, back to skipping) out now, in this idle task, not in the next frame.
+    const t0 = performance.now();
     if (this.measuring.length) void this.measuring[this.measuring.length - 1].offsetHeight;
+    const ms = performance.now() - t0;
+    const target = this.options.measureStepMs;
+    if (ms > target) this.measureRows = Math.max(4, this.measureRows >> 1);
+    else if (ms < target / 2 && this.measuring.length === this.measureRows) this.measureRows = Math.min(64, this.measureRows * 2);
     if (this.measuring.length || this.unmeasured.size || this.deferred) this.scheduleMeasuring();
     else this.ol.dataset.measured = "true";
   }
