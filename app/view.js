@@ -87,6 +87,13 @@ function normaliseWindow(win, length) {
   return { start, end };
 }
 
+/** Run `fn(deadline)` when the main thread is idle, at the latest after `timeout` ms (deadline null without
+ *  requestIdleCallback). */
+function onIdle(fn, timeout) {
+  if (typeof requestIdleCallback === "function") requestIdleCallback(fn, { timeout });
+  else setTimeout(() => fn(null), 0);
+}
+
 /** The row skeleton, built once and cloned per row (one cloneNode instead of ~20 createElement calls). */
 let rowTemplate = null;
 
@@ -562,13 +569,10 @@ export class ResultList {
   /** Next measuring step: when the main thread is idle, after at least one frame was drawn (the browser records
    *  a row's size while drawing a frame in which the row was laid out). */
   scheduleMeasuring() {
-    const idle = typeof requestIdleCallback === "function"
-      ? (fn) => requestIdleCallback(fn, { timeout: 200 })
-      : (fn) => setTimeout(fn, 0);
     const frame = requestAnimationFrame(() => {
       if (this.largeFrame !== frame) return;
       this.largeFrame = -1;
-      idle(() => { if (this.largeFrame === -1) this.measureStep(); });
+      onIdle(() => { if (this.largeFrame === -1) this.measureStep(); }, 200);
     });
     this.largeFrame = frame;
   }
@@ -581,7 +585,7 @@ export class ResultList {
     this.largeFrame = 0;
   }
 
-  /** One step of background measuring: lay out the next few unmeasured rows within the idle time left. */
+  /** One step of background measuring: lay out the next batch of unmeasured rows (this.measureRows of them). */
   measureStep() {
     this.largeFrame = 0;
     for (const node of this.measuring) node.style.contentVisibility = "";
@@ -630,11 +634,8 @@ export class ResultList {
   /** Write waiting ranks in idle time, a few at a time (options.staleBudgetMs per slice). */
   scheduleStale() {
     if (this.staleIdle) return;
-    const idle = typeof requestIdleCallback === "function"
-      ? (fn) => requestIdleCallback(fn, { timeout: 300 })
-      : (fn) => setTimeout(() => fn(null), 0);
     this.staleIdle = 1;
-    idle((deadline) => {
+    onIdle((deadline) => {
       this.staleIdle = 0;
       const left = deadline && typeof deadline.timeRemaining === "function" ? deadline.timeRemaining() : 50;
       const budget = Math.max(2, Math.min(this.options.staleBudgetMs, left));
@@ -645,7 +646,7 @@ export class ResultList {
       }
       if (this.stale.size) this.scheduleStale();
       else this.finishDrawing();
-    });
+    }, 300);
   }
 
   onVisible(event) {
