@@ -47,6 +47,7 @@ RUNTIME_PACKAGES = {
 # The only runtime strings index.html may contain; --cdn rewrites them (docs/ARCHITECTURE.md).
 PAGE_PYSCRIPT_JS = "vendor/pyscript/core.js"
 PAGE_PYSCRIPT_CSS = "vendor/pyscript/core.css"
+# Pyodide's module: PyScript's interpreter is app/pyodide-boot.js, which imports it from app/runtime.js.
 PAGE_PYODIDE = "vendor/pyodide/pyodide.mjs"
 
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
@@ -332,11 +333,13 @@ def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: st
     flavour = "cdn" if cdn_origin else "self-contained"
     if cdn_origin:
         urls = cdn_urls(versions, cdn_origin)
-        transformers, ort = urls["transformers"], urls["ort"]
+        transformers, ort, pyodide = urls["transformers"], urls["ort"], urls[PAGE_PYODIDE]
     else:
         transformers, ort = "../vendor/transformers/transformers.min.js", "../vendor/ort/"
+        pyodide = f"../{PAGE_PYODIDE}"
     runtime = {
         "flavour": flavour,
+        "pyodide": pyodide,
         "transformers": transformers,
         "ortWasmPaths": ort,
         "bundledModelsPath": "../models/",
@@ -436,17 +439,17 @@ def headers_for_path(rules: HeaderRules, url_path: str) -> list[tuple[str, str]]
 
 
 def page_html(cdn_origin: str | None, versions: Mapping[str, str], root: Path) -> str:
-    """index.html for the flavour; --cdn swaps the three runtime strings for pinned URLs."""
+    """index.html for the flavour; --cdn swaps the two PyScript strings for pinned URLs."""
     index = root / "index.html"
     if not index.is_file():
         raise BuildError(f"{index} is missing: the page shell must exist before building")
     html = index.read_text(encoding="utf-8")
-    for needle in (PAGE_PYSCRIPT_JS, PAGE_PYSCRIPT_CSS, PAGE_PYODIDE):
+    for needle in (PAGE_PYSCRIPT_JS, PAGE_PYSCRIPT_CSS):
         if needle not in html:
             raise BuildError(f"index.html must reference {needle!r} (docs/ARCHITECTURE.md, 'index.html and runtime URLs')")
     if cdn_origin:
         for needle, url in cdn_urls(versions, cdn_origin).items():
-            if needle.startswith("vendor/"):
+            if needle in (PAGE_PYSCRIPT_JS, PAGE_PYSCRIPT_CSS):
                 html = html.replace(needle, url)
         html = add_subresource_integrity(html, versions, cdn_origin, root / "node_modules")
     return html
@@ -480,7 +483,7 @@ def add_subresource_integrity(html: str, versions: Mapping[str, str], cdn_origin
     preloads = "".join(
         f'<link rel="modulepreload" href="{base}/{c}" integrity="{sri_hash(pyscript_dist / c)}" crossorigin="anonymous">\n  '
         for c in chunks)
-    # PyScript import()s pyodide.mjs, which import()s pyodide.asm.mjs. import() carries no integrity, but it
+    # app/pyodide-boot.js import()s pyodide.mjs, which import()s pyodide.asm.mjs. import() carries no integrity, but it
     # reuses the module map entry a modulepreload made, and that entry exists only if the preload's hash matched.
     pyodide_base = cdn_urls(versions, cdn_origin)[PAGE_PYODIDE].rsplit("/", 1)[0]
     preloads += "".join(

@@ -21,7 +21,7 @@ const els = {
   exportPreview: $("export-preview"), themeToggle: $("theme-toggle"), modelMeta: $("model-meta"),
   modelBMeta: $("model-b-meta"), loadPython: $("load-python"), loadModel: $("load-model"),
   loadModelValue: $("load-model-value"), loadReady: $("load-ready"), loadReadyLabel: $("load-ready-label"),
-  pyodideVersion: $("pyodide-version"),
+  pyodideVersion: $("pyodide-version"), pythonStart: $("python-start"),
 };
 const errorEls = {
   query: $("query-error"), passages: $("passages-error"), model: $("model-error"), modelB: $("model-b-error"),
@@ -61,11 +61,23 @@ function onGlueReady() {
   state.info = JSON.parse(state.glue.info);
   els.loadPython.dataset.state = "done";
   els.pyodideVersion.textContent = state.info.pyodide || "?";
+  showPythonStart(globalThis.rerankerPythonStart);
   if (state.pendingRestore !== null) restoreShared(state.pendingRestore);
   scheduleInspect(0);
   updateReadiness();
 }
 document.addEventListener("reranker:glue-ready", onGlueReady);
+
+/** "· restored · 2.3 s": how Python started (app/pyodide-boot.js) and when it was ready, counted from navigation. */
+function showPythonStart(start) {
+  const seconds = (performance.now() / 1000).toFixed(1);
+  const restored = start?.source === "snapshot";
+  els.pythonStart.textContent = ` · ${restored ? "restored · " : ""}${seconds} s`;
+  els.pythonStart.title = restored
+    ? "Python started from the snapshot of its interpreter this browser saved on an earlier visit"
+    : "Python booted; the next visit restores a snapshot of it instead";
+  els.loadPython.dataset.start = start?.source ?? "boot";
+}
 
 /** URLs of the files Python needs to start (vendored Pyodide/PyScript, the py/ package). */
 const PYTHON_RUNTIME_URL = /\/(vendor\/pyodide|vendor\/pyscript|py)\/|pyodide|pyscript/;

@@ -131,7 +131,9 @@ export async function clearAll(found) {
 export function report(result) {
   const removed = describe(result);
   let text = removed.length ? `Removed ${removed.join("; ")}.` : "Nothing was removed.";
-  if (result.caches.length) text += " The next model load downloads the model again.";
+  const names = result.caches.map((c) => c.name);
+  if (names.includes("reranker-models-v1")) text += " The next model load downloads the model again.";
+  if (names.includes("reranker-python-v1")) text += " The next visit boots Python from scratch.";
   return text;
 }
 

@@ -55,7 +55,7 @@ def test_cdn_build_pins_exactly_the_lockfile_versions(build_variant: Any, build_
     assert not (dist / "vendor").exists()
 
     found: dict[str, str] = {}
-    for text in (html, runtime["transformers"], runtime["ortWasmPaths"]):
+    for text in (html, runtime["pyodide"], runtime["transformers"], runtime["ortWasmPaths"]):
         for package, version in CDN_NPM_URL.findall(text):
             found[package] = version
         for version in CDN_PYODIDE_URL.findall(text):
@@ -66,7 +66,8 @@ def test_cdn_build_pins_exactly_the_lockfile_versions(build_variant: Any, build_
         "@huggingface/transformers": locked["@huggingface/transformers"],
         "onnxruntime-web": locked["onnxruntime-web"],
     }
-    assert re.search(r'"interpreter"\s*:\s*"https://cdn\.jsdelivr\.net/pyodide/v[^"]+/full/pyodide\.mjs"', html)
+    assert '"interpreter": "app/pyodide-boot.js"' in html, "PyScript starts Pyodide through the page's loader"
+    assert re.fullmatch(r"https://cdn\.jsdelivr\.net/pyodide/v[^/]+/full/pyodide\.mjs", runtime["pyodide"]), runtime
     assert runtime["flavour"] == "cdn"
     assert runtime["versions"] == {
         "pyodide": locked["pyodide"], "pyscript": locked["@pyscript/core"],

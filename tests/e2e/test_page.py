@@ -246,7 +246,7 @@ def test_index_html_ships_every_reranker_module() -> None:
     match = re.search(r"<script type=\"py\" src=\"py/glue.py\" config='([^']*)'", source)
     assert match, "index.html must load py/glue.py with an inline JSON config"
     config = json.loads(html.unescape(match.group(1)))
-    assert config["interpreter"] == "vendor/pyodide/pyodide.mjs"
+    assert config["interpreter"] == "app/pyodide-boot.js", "Python starts through the snapshot-aware loader"
     modules = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "py" / "reranker").rglob("*.py"))
     assert sorted(config["files"]) == modules
     for url, target in config["files"].items():
