@@ -14,6 +14,7 @@ import argparse
 import base64
 import errno
 import functools
+import gzip
 import hashlib
 import http.server
 import importlib.util
@@ -206,6 +207,59 @@ def ensure_biencoder(root: Path = ROOT, log: Callable[[str], None] = print) -> P
     return target
 
 
+# --------------------------------------------------------------------------- Python start-up snapshot
+
+# The page restores Python from a memory snapshot of a booted Pyodide instead of booting it (app/pyodide-boot.js,
+# docs/ARCHITECTURE.md "Python's start"). Made here with Node from the same pyodide package, once per Pyodide
+# version and recipe (cached in .cache/), gzip-compressed (31 MB of memory, 6 MB on the wire).
+PYTHON_SNAPSHOT = "py/pyodide-snapshot.bin.gz"
+# Standard-library modules the page and PyScript import that a bare boot has not imported yet.
+SNAPSHOT_PRELOAD = ("csv", "html", "unicodedata")
+SNAPSHOT_SCRIPT = """
+import fs from "node:fs";
+const [pyodideModule, out, preload] = process.argv.slice(1);  // node -e: argv[1] is the first argument
+const { loadPyodide } = await import(pyodideModule);
+// PYTHONHASHSEED=0: the hash secret is frozen into the snapshot either way; 0 says so instead of hiding it.
+const py = await loadPyodide({ _makeSnapshot: true, env: { PYTHONHASHSEED: "0" }, _sysExecutable: "python" });
+py.runPython(`import ${preload}`);
+fs.writeFileSync(out, py.makeMemorySnapshot());
+"""
+
+
+def snapshot_runtime_entry(snapshot: Path) -> dict[str, object]:
+    """RUNTIME.pythonSnapshot: URL (relative to app/), SRI hash of the gzip file, size of the memory it holds."""
+    data = snapshot.read_bytes()
+    return {"url": f"../{PYTHON_SNAPSHOT}", "integrity": "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii"),
+            "bytes": int.from_bytes(data[-4:], "little")}  # gzip's trailer: uncompressed size (mod 2**32)
+
+
+def python_snapshot(root: Path, version: str, log: Callable[[str], None] = print) -> Path:
+    """The gzip-compressed Pyodide memory snapshot for `version`, made with Node on first use and cached."""
+    recipe = hashlib.sha256(f"{version}\n{SNAPSHOT_PRELOAD}\n{SNAPSHOT_SCRIPT}".encode()).hexdigest()[:16]
+    target = root / ".cache" / "python-snapshot" / f"pyodide-{version}-{recipe}.bin.gz"
+    if target.is_file():
+        return target
+    node = shutil.which("node")
+    if node is None:
+        raise BuildError("node not found: install Node.js 20+ (it makes Python's start-up snapshot), then rerun")
+    log(f"making Python's start-up snapshot (Pyodide {version}, Node)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    raw = target.with_name(target.name + ".raw")
+    module = (root / "node_modules" / "pyodide" / "pyodide.mjs").as_uri()
+    proc = subprocess.run([node, "--input-type=module", "-e", SNAPSHOT_SCRIPT, module, str(raw), ", ".join(SNAPSHOT_PRELOAD)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0 or not raw.is_file():
+        lines = [ln.strip() for ln in proc.stdout.splitlines() if ln.strip()]
+        reason = next((ln for ln in lines if "Error" in ln), lines[-1] if lines else "no output")
+        raise BuildError(f"making Python's start-up snapshot failed: {reason}")
+    data = raw.read_bytes()
+    raw.unlink()
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+    os.replace(tmp, target)
+    return target
+
+
 # --------------------------------------------------------------------------- file assembly
 
 
@@ -328,7 +382,8 @@ def origin_of(url: str) -> str:
     return match.group(1)
 
 
-def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: str) -> str:
+def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: str,
+               python_snapshot_entry: Mapping[str, object] | None = None) -> str:
     """Source of dist/app/runtime.js: the only place runtime URLs live."""
     flavour = "cdn" if cdn_origin else "self-contained"
     if cdn_origin:
@@ -340,6 +395,7 @@ def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: st
     runtime = {
         "flavour": flavour,
         "pyodide": pyodide,
+        "pythonSnapshot": dict(python_snapshot_entry) if python_snapshot_entry else None,
         "transformers": transformers,
         "ortWasmPaths": ort,
         "bundledModelsPath": "../models/",
@@ -534,7 +590,9 @@ def build(
     for name in SOURCE_DIRS:
         if (root / name).is_dir():
             asm.copy_tree(name, root / name)
-    asm.write("app/runtime.js", runtime_js(origin, versions, hub_host))
+    snapshot = python_snapshot(root, versions["pyodide"], log)
+    asm.copy(PYTHON_SNAPSHOT, snapshot)
+    asm.write("app/runtime.js", runtime_js(origin, versions, hub_host, snapshot_runtime_entry(snapshot)))
     asm.copy_tree(f"models/{BIENCODER_ID}", ensure_biencoder(root, log))
     if flavour == "self-contained":
         for name in PYODIDE_FILES:

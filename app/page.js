@@ -68,19 +68,20 @@ function onGlueReady() {
 }
 document.addEventListener("reranker:glue-ready", onGlueReady);
 
-/** "· restored · 2.3 s": how Python started (app/pyodide-boot.js) and when it was ready, counted from navigation. */
+/** " · 2.3 s": when Python was ready, counted from navigation; the title says how it started (app/pyodide-boot.js). */
 function showPythonStart(start) {
-  const seconds = (performance.now() / 1000).toFixed(1);
-  const restored = start?.source === "snapshot";
-  els.pythonStart.textContent = ` · ${restored ? "restored · " : ""}${seconds} s`;
-  els.pythonStart.title = restored
-    ? "Python started from the snapshot of its interpreter this browser saved on an earlier visit"
-    : "Python booted; the next visit restores a snapshot of it instead";
+  els.pythonStart.textContent = ` · ${(performance.now() / 1000).toFixed(1)} s`;
+  els.pythonStart.title = start?.source === "snapshot"
+    ? "Python was restored from a snapshot of a booted interpreter, made with this page"
+    : `Python booted${start?.reason ? ` (the start-up snapshot was not used: ${start.reason})` : ""}`;
   els.loadPython.dataset.start = start?.source ?? "boot";
 }
 
 /** URLs of the files Python needs to start (vendored Pyodide/PyScript, the py/ package). */
 const PYTHON_RUNTIME_URL = /\/(vendor\/pyodide|vendor\/pyscript|py)\/|pyodide|pyscript/;
+/** Python's start-up snapshot is optional: without it app/pyodide-boot.js boots Python instead. */
+const OPTIONAL_PYTHON_FILE = /\/pyodide-snapshot\.bin\.gz(\?|$)/;
+const pythonNeeds = (url) => PYTHON_RUNTIME_URL.test(String(url)) && !OPTIONAL_PYTHON_FILE.test(String(url));
 
 /** The last two path segments of a URL ("full/pyodide.asm.mjs"): enough to name the file in a message. */
 function runtimeFile(url) {
@@ -94,7 +95,7 @@ function watchPythonResources() {
     if (state.glue) { observer.disconnect(); return; }
     for (const entry of list.getEntries()) {
       const status = entry.responseStatus || 0;
-      if (status < 400 || !PYTHON_RUNTIME_URL.test(entry.name)) continue;
+      if (status < 400 || !pythonNeeds(entry.name)) continue;
       pythonFailed(`${runtimeFile(entry.name)} could not be downloaded (HTTP ${status})`);
       observer.disconnect();
       return;
@@ -106,17 +107,16 @@ function watchPythonResources() {
 /** Same idea for fetches: PyScript and Pyodide download through fetch(), and a failed one ends Python's start. */
 function watchPythonFetches() {
   const realFetch = window.fetch;
-  const pythonUrl = (url) => PYTHON_RUNTIME_URL.test(String(url));
   window.fetch = async function fetchWatched(input, init) {
     const url = typeof input === "string" || input instanceof URL ? String(input) : input?.url || "";
     try {
       const response = await realFetch.call(this, input, init);
-      if (!response.ok && !state.glue && pythonUrl(response.url || url)) {
+      if (!response.ok && !state.glue && pythonNeeds(response.url || url)) {
         pythonFailed(`${runtimeFile(response.url || url)} could not be downloaded (HTTP ${response.status})`);
       }
       return response;
     } catch (err) {
-      if (!state.glue && pythonUrl(url)) pythonFailed(`${runtimeFile(url)} could not be downloaded (${err.message || err})`);
+      if (!state.glue && pythonNeeds(url)) pythonFailed(`${runtimeFile(url)} could not be downloaded (${err.message || err})`);
       throw err;
     }
   };

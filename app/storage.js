@@ -133,7 +133,7 @@ export function report(result) {
   let text = removed.length ? `Removed ${removed.join("; ")}.` : "Nothing was removed.";
   const names = result.caches.map((c) => c.name);
   if (names.includes("reranker-models-v1")) text += " The next model load downloads the model again.";
-  if (names.includes("reranker-python-v1")) text += " The next visit boots Python from scratch.";
+  if (names.includes("reranker-python-v1")) text += " The next visit downloads Python's start-up snapshot again.";
   return text;
 }
 

@@ -1,6 +1,6 @@
-"""Python's start: the first visit boots Pyodide and keeps a snapshot of the started interpreter in Cache Storage
-(app/pyodide-boot.js); the next visit restores it instead of booting, says so, and ranks exactly as before.
-A damaged snapshot is never trusted: the page boots Python instead and stores a good one."""
+"""Python's start (app/pyodide-boot.js): the page restores Pyodide from the memory snapshot build.py made instead of
+booting it, ranks exactly like a booted Python, and keeps the decompressed snapshot for the next visit; a snapshot
+that is missing or altered is not used: Python boots, the loading strip's tooltip says why, and everything works."""
 
 from __future__ import annotations
 
@@ -11,36 +11,12 @@ import pytest
 from harness import wait_for_phase
 from test_page_support import RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, rows, run
 
-SNAPSHOTS_JS = """async () => {
-  const cache = await caches.open("reranker-python-v1");
-  const out = [];
-  for (const request of await cache.keys()) {
-    out.push({url: request.url, bytes: (await (await cache.match(request)).arrayBuffer()).byteLength});
-  }
-  return out;
-}"""
-
-# Overwrite the stored snapshot with a damaged copy, keeping its URL and headers.
-DAMAGE_JS = """async (how) => {
-  const cache = await caches.open("reranker-python-v1");
-  const [request] = await cache.keys();
-  const response = await cache.match(request);
-  let bytes = new Uint8Array(await response.arrayBuffer());
-  if (how === "cut short") bytes = bytes.slice(0, bytes.length >> 1);
-  else bytes = bytes.map((b, i) => (i < 4096 ? b ^ 0x5a : b));
-  await cache.put(request, new Response(bytes, {headers: response.headers}));
-}"""
+SNAPSHOT_URL = "**/py/pyodide-snapshot.bin.gz"
 
 
 def python_start(page: Any) -> dict[str, Any]:
-    """How app/pyodide-boot.js started Python on this page ({source, ms, bytes})."""
+    """How app/pyodide-boot.js started Python on this page ({source, ms, bytes | reason})."""
     return page.evaluate("() => globalThis.rerankerPythonStart")
-
-
-def stored_snapshots(page: Any) -> list[dict[str, Any]]:
-    """The snapshot entries in Cache Storage, once the first one is written."""
-    page.wait_for_function(f"({SNAPSHOTS_JS})().then((s) => s.length > 0)", timeout=RUN_TIMEOUT_MS)
-    return page.evaluate(SNAPSHOTS_JS)
 
 
 def ranked(page: Any) -> list[tuple[int, float]]:
@@ -52,39 +28,60 @@ def ranked(page: Any) -> list[tuple[int, float]]:
     return [(r["index"], r["score"]) for r in final]
 
 
-def test_a_second_visit_restores_python_from_its_snapshot_and_ranks_the_same(page: Any, base_url: str) -> None:
-    """Visit 1 boots Python and stores one snapshot of the whole interpreter memory; the reload restores it (the
-    loading strip says "restored"), and the same preset comes out in the same order with the same scores."""
+@pytest.mark.allow_console_errors("integrity", "404", "Failed to load resource")
+def test_python_is_restored_from_the_build_snapshot_and_ranks_like_a_booted_python(page: Any, base_url: str) -> None:
+    """With the snapshot unavailable Python boots; with it, Python is restored instead (no boot), and the same
+    preset comes out in the same order with the same scores. The next visit reads the kept copy, not the file."""
+    page.route(SNAPSHOT_URL, lambda route: route.fulfill(status=404, body="gone"))
     open_page(page, base_url)
-    first = python_start(page)
-    assert first["source"] == "boot", first
-    assert page.get_attribute("#load-python", "data-start") == "boot"
-    assert "restored" not in page.inner_text("#load-python")
-    [snapshot] = stored_snapshots(page)
-    assert snapshot["bytes"] == first["bytes"] > 10_000_000, (snapshot, first)
-    before = ranked(page)
+    booted = python_start(page)
+    assert booted["source"] == "boot" and booted["reason"], booted
+    from_boot = ranked(page)
+    page.unroute(SNAPSHOT_URL)
 
+    downloads: list[str] = []
+    page.on("requestfinished", lambda r: downloads.append(r.url) if r.url.endswith("pyodide-snapshot.bin.gz") else None)
     page.reload()
     wait_for_phase(page, "ready", timeout=RUN_TIMEOUT_MS)
-    second = python_start(page)
-    assert second["source"] == "snapshot" and second["bytes"] == snapshot["bytes"], second
+    restored = python_start(page)
+    assert restored["source"] == "snapshot" and not restored["cached"] and restored["bytes"] > 10_000_000, restored
     assert page.get_attribute("#load-python", "data-start") == "snapshot"
-    assert "restored" in page.inner_text("#load-python")
-    after = ranked(page)
-    assert [i for i, _ in after] == [i for i, _ in before]
-    assert after == pytest.approx(before, abs=1e-6)
+    assert "snapshot" in page.get_attribute("#python-start", "title")
+    assert page.inner_text("#python-start").endswith(" s")
+    from_snapshot = ranked(page)
+    assert [i for i, _ in from_snapshot] == [i for i, _ in from_boot]
+    assert from_snapshot == pytest.approx(from_boot, abs=1e-6)
+    assert len(downloads) == 1, downloads
 
-
-@pytest.mark.parametrize("damage", ["cut short", "overwritten header"])
-def test_a_damaged_snapshot_is_not_used_python_boots_and_stores_a_good_one(page: Any, base_url: str,
-                                                                         damage: str) -> None:
-    """A snapshot that is incomplete (length check) or not a snapshot of this Pyodide (Pyodide's own header
-    check) is dropped: Python boots as on a first visit, ranking works, and a complete snapshot replaces it."""
-    open_page(page, base_url)
-    [good] = stored_snapshots(page)
-    page.evaluate(DAMAGE_JS, damage)
+    page.wait_for_function("""async () => (await (await caches.open("reranker-python-v1")).keys()).length === 1""")
     page.reload()
     wait_for_phase(page, "ready", timeout=RUN_TIMEOUT_MS)
-    assert python_start(page)["source"] == "boot"
+    again = python_start(page)
+    assert again["source"] == "snapshot" and again["cached"], again
+    assert len(downloads) == 1, "the second visit downloaded the snapshot again"
+    assert ranked(page) == pytest.approx(from_boot, abs=1e-6)
+
+
+def tampered(route: Any) -> None:
+    """Serve the snapshot with one byte changed (its integrity hash no longer matches)."""
+    body = bytearray(route.fetch().body())
+    body[len(body) // 2] ^= 0xFF
+    route.fulfill(status=200, body=bytes(body), headers={"content-type": "application/gzip"})
+
+
+@pytest.mark.allow_console_errors("integrity", "404", "Failed to load resource")
+@pytest.mark.parametrize("fault", ["altered", "missing"])
+def test_a_snapshot_that_cannot_be_used_makes_python_boot_and_the_page_works(page: Any, base_url: str,
+                                                                            fault: str) -> None:
+    """An altered snapshot (Subresource Integrity refuses it) or a missing one: Python boots instead, the loading
+    strip's tooltip says why, and ranking works."""
+    if fault == "altered":
+        page.route(SNAPSHOT_URL, tampered)
+    else:
+        page.route(SNAPSHOT_URL, lambda route: route.fulfill(status=404, body="gone"))
+    open_page(page, base_url)
+    start = python_start(page)
+    assert start["source"] == "boot", start
+    assert page.get_attribute("#load-python", "data-start") == "boot"
+    assert "snapshot was not used" in page.get_attribute("#python-start", "title")
     ranked(page)
-    assert page.evaluate(SNAPSHOTS_JS) == [good], "the damaged snapshot was not replaced by a complete one"
