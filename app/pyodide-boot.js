@@ -31,12 +31,18 @@ async function cachedSnapshot(entry) {
 /** Keep `memory` for the next visit, replacing any snapshot of an earlier build. */
 async function keepSnapshot(entry, memory) {
   try {
+    await forgetSnapshot();  // one snapshot at a time: drop an earlier build's
     const cache = await caches.open(CACHE_NAME);
-    for (const request of await cache.keys()) await cache.delete(request);
     await cache.put(cacheKey(entry), new Response(memory, { headers: { "content-type": "application/octet-stream" } }));
   } catch (error) {
     console.warn(`Python's start-up snapshot was not kept for the next visit (${error?.message || error}).`);
   }
+}
+
+async function forgetSnapshot() {
+  try {
+    await caches.delete(CACHE_NAME);
+  } catch { /* nothing kept */ }
 }
 
 /** The snapshot's memory image ({memory, cached}), read while Pyodide's module loads; rejects with a reason. */
@@ -79,6 +85,7 @@ export async function loadPyodide(options = {}) {
   } catch (error) {
     reason = error?.message || String(error);
     console.warn(`Python's start-up snapshot was not used (${reason}); booting Python instead.`);
+    forgetSnapshot();  // a kept copy that failed is dropped: the next visit downloads the build's file again
   }
   const interpreter = await pyodide.loadPyodide(base);
   publish({ source: "boot", ms: Math.round(performance.now() - started), reason });

@@ -85,3 +85,28 @@ def test_a_snapshot_that_cannot_be_used_makes_python_boot_and_the_page_works(pag
     assert page.get_attribute("#load-python", "data-start") == "boot"
     assert "snapshot was not used" in page.get_attribute("#python-start", "title")
     ranked(page)
+
+
+# Overwrite the kept (decompressed) snapshot with bytes of the same length that are not a snapshot.
+SPOIL_KEPT_JS = """async () => {
+  const cache = await caches.open("reranker-python-v1");
+  const [request] = await cache.keys();
+  const size = (await (await cache.match(request)).arrayBuffer()).byteLength;
+  await cache.put(request, new Response(new Uint8Array(size).fill(7)));
+}"""
+
+
+def test_a_kept_snapshot_that_fails_is_dropped_and_the_next_visit_restores_again(page: Any, base_url: str) -> None:
+    """The copy kept in Cache Storage goes bad (same size, wrong bytes): that visit boots Python and ranks, drops
+    the copy, and the visit after it restores from the build's file again."""
+    open_page(page, base_url)
+    page.wait_for_function("""async () => (await (await caches.open("reranker-python-v1")).keys()).length === 1""")
+    page.evaluate(SPOIL_KEPT_JS)
+    page.reload()
+    wait_for_phase(page, "ready", timeout=RUN_TIMEOUT_MS)
+    assert python_start(page)["source"] == "boot"
+    ranked(page)
+    page.reload()
+    wait_for_phase(page, "ready", timeout=RUN_TIMEOUT_MS)
+    start = python_start(page)
+    assert start["source"] == "snapshot" and not start["cached"], start
