@@ -348,6 +348,7 @@ function guardOversizedInsert(event, transfer, verb) {
   const after = field.value.length - (field.selectionEnd - field.selectionStart) + text.length;
   if (after <= MAX_TOTAL_CHARS) return;
   event.preventDefault();
+  state.liveError = false;  // this message is not the live count's: a count finishing later must not clear it
   const fmt = (n) => n.toLocaleString("en-US");
   setError("passages", `The ${verb} text is ${fmt(text.length)} characters; the limit is ${fmt(MAX_TOTAL_CHARS)} ` +
     `in total. Nothing was ${verb}; your passages are unchanged. Paste fewer or shorter passages.`);

@@ -158,3 +158,26 @@ def test_5000_lines_and_10_mb_get_a_limit_message_and_the_page_stays_responsive(
     run(page)
     assert_final_order(rows(page))
     assert page.inner_text("#passages-error") == ""
+
+
+def test_a_refused_paste_message_outlives_the_live_count_that_follows(page: Any, base_url: str) -> None:
+    """5,000 lines get the live count's message; the user cuts them to 12 and at once pastes 2.5 MB more. The
+    paste is refused with its own message, and the live count of the 12 lines, finishing after it, keeps it."""
+    open_page(page, base_url)
+    lines = "\n".join(f"passage number {i} about tides and moons" for i in range(5_000))
+    set_inputs(page, "why two tides a day?", lines)
+    page.wait_for_function("() => /5,000/.test(document.querySelector('#passages-error').textContent)")
+    kept = "\n".join(lines.split("\n")[:12])
+    page.evaluate("""(kept) => {
+      const field = document.getElementById('passages');
+      field.value = kept;
+      field.dispatchEvent(new Event('input', {bubbles: true}));
+      field.setSelectionRange(kept.length, kept.length);
+      const data = new DataTransfer();
+      data.setData('text/plain', 'x'.repeat(2_500_000));
+      field.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+    }""", kept)
+    page.wait_for_function("() => /^12 passages/.test(document.querySelector('#counts').textContent)")
+    message = page.inner_text("#passages-error")
+    assert "2,500,000" in message and "unchanged" in message, message
+    assert page.input_value("#passages") == kept
