@@ -228,9 +228,10 @@ fs.writeFileSync(out, py.makeMemorySnapshot());
 
 def snapshot_runtime_entry(snapshot: Path) -> dict[str, object]:
     """RUNTIME.pythonSnapshot: URL (relative to app/), SRI hash of the gzip file, size of the memory it holds."""
-    data = snapshot.read_bytes()
-    return {"url": f"../{PYTHON_SNAPSHOT}", "integrity": "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii"),
-            "bytes": int.from_bytes(data[-4:], "little")}  # gzip's trailer: uncompressed size (mod 2**32)
+    with snapshot.open("rb") as file:
+        file.seek(-4, os.SEEK_END)
+        memory_bytes = int.from_bytes(file.read(4), "little")  # gzip's trailer: uncompressed size (mod 2**32)
+    return {"url": f"../{PYTHON_SNAPSHOT}", "integrity": sri_hash(snapshot), "bytes": memory_bytes}
 
 
 def python_snapshot(root: Path, version: str, log: Callable[[str], None] = print) -> Path:
@@ -383,7 +384,7 @@ def origin_of(url: str) -> str:
 
 
 def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: str,
-               python_snapshot_entry: Mapping[str, object] | None = None) -> str:
+               python_snapshot_entry: Mapping[str, object]) -> str:
     """Source of dist/app/runtime.js: the only place runtime URLs live."""
     flavour = "cdn" if cdn_origin else "self-contained"
     if cdn_origin:
@@ -395,7 +396,7 @@ def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: st
     runtime = {
         "flavour": flavour,
         "pyodide": pyodide,
-        "pythonSnapshot": dict(python_snapshot_entry) if python_snapshot_entry else None,
+        "pythonSnapshot": dict(python_snapshot_entry),
         "transformers": transformers,
         "ortWasmPaths": ort,
         "bundledModelsPath": "../models/",

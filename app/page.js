@@ -9,6 +9,7 @@
 
 import { ResultList, renderCompare } from "./view.js";
 import { Scorer, loadCatalog } from "./scorer.js";
+import { RUNTIME } from "./runtime.js";
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -80,8 +81,8 @@ function showPythonStart(start) {
 /** URLs of the files Python needs to start (vendored Pyodide/PyScript, the py/ package). */
 const PYTHON_RUNTIME_URL = /\/(vendor\/pyodide|vendor\/pyscript|py)\/|pyodide|pyscript/;
 /** Python's start-up snapshot is optional: without it app/pyodide-boot.js boots Python instead. */
-const OPTIONAL_PYTHON_FILE = /\/pyodide-snapshot\.bin\.gz(\?|$)/;
-const pythonNeeds = (url) => PYTHON_RUNTIME_URL.test(String(url)) && !OPTIONAL_PYTHON_FILE.test(String(url));
+const PYTHON_SNAPSHOT_URL = new URL(RUNTIME.pythonSnapshot.url, import.meta.url).href;
+const pythonNeeds = (url) => PYTHON_RUNTIME_URL.test(String(url)) && String(url).split("?")[0] !== PYTHON_SNAPSHOT_URL;
 
 /** The last two path segments of a URL ("full/pyodide.asm.mjs"): enough to name the file in a message. */
 function runtimeFile(url) {

@@ -4,7 +4,7 @@
 // most of the page's start (bench/PAGE.md). The snapshot holds the interpreter and standard-library modules
 // only; the page's own py/ files are written and imported on every visit. Any problem with it (download,
 // integrity, size, Pyodide refusing it) falls back to booting, which is what pyodide.mjs alone would do.
-// What happened is published as `globalThis.rerankerPythonStart` and the "reranker:python-start" event.
+// What happened is published as `globalThis.rerankerPythonStart` (the loading strip reads it).
 import { RUNTIME } from "./runtime.js";
 
 const PYODIDE_URL = new URL(RUNTIME.pyodide, import.meta.url);
@@ -47,7 +47,6 @@ async function forgetSnapshot() {
 
 /** The snapshot's memory image ({memory, cached}), read while Pyodide's module loads; rejects with a reason. */
 async function fetchSnapshot(entry) {
-  if (!entry) throw new Error("this build has no snapshot");
   const cached = await cachedSnapshot(entry);
   if (cached) return { memory: cached, cached: true };
   const response = await fetch(new URL(entry.url, import.meta.url), { integrity: entry.integrity });
@@ -66,7 +65,6 @@ export const version = pyodide.version;
 
 function publish(detail) {
   globalThis.rerankerPythonStart = detail;
-  document.dispatchEvent(new CustomEvent("reranker:python-start", { detail }));
 }
 
 /** Start Pyodide for PyScript: restore the build's snapshot, or boot when it cannot be used. */
