@@ -317,7 +317,11 @@ async function handleLoad(msg) {
     const progress_callback = (p) => onProgress(id, ctx, p);
     const dtype = entry.dtype || "q8";
     ctx.onnxFile = `onnx/${entry.model_file_name || "model"}${{ fp32: "", fp16: "_fp16", q8: "_quantized", int8: "_int8", uint8: "_uint8", q4: "_q4", bnb4: "_bnb4", q4f16: "_q4f16" }[dtype] ?? ""}.onnx`;
-    const sessionOptions = {};
+    // The bundled file's weights are int8 blocks behind Cast → Mul (training/export.py). ORT's constant folding
+    // would turn them into float32 weights while creating the session: in the browser that took ~1.2 s of a warm
+    // start (it runs as cold, not yet optimised wasm code) and doubled the worker's memory, while dequantising on
+    // each call costs ~20–30 ms per batch (bench/PAGE.md, session 8). Start-up wins: folding is off unless asked.
+    const sessionOptions = opts.foldWeights ? {} : { extra: { optimization: { disable_specified_optimizers: "ConstantFolding" } } };
     if (opts.graphOptimizationLevel) sessionOptions.graphOptimizationLevel = opts.graphOptimizationLevel;
     const loadModel = (device) =>
       (entry.kind === "bi-encoder" ? Tm.AutoModel : Tm.AutoModelForSequenceClassification).from_pretrained(entry.path, {

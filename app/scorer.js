@@ -17,8 +17,8 @@
 // reject, and the next call starts a fresh worker and reloads the last model first.
 //
 // Protocol extensions beyond docs/ARCHITECTURE.md (all optional, all additive):
-//   load.options: {threads, inference: "session"|"model", graphOptimizationLevel, batchTokens, maxBatch,
-//                  firstBatch, cache: false}
+//   load.options: {threads, inference: "session"|"model", graphOptimizationLevel, foldWeights, batchTokens,
+//                  maxBatch, firstBatch, cache: false}
 //   ready: + fallbackReason, cacheNote, maxLength, inputNames, files [{file, bytes, fromCache}]
 //   progress: + status ("initiate"|"download"|"progress"|"done")
 //   score: + queue (do not supersede), returnIds (result carries ids/typeIds)

@@ -112,7 +112,7 @@ def quantize_weight_only(fp32_path: Path, int8_path: Path, block_size: int = 32,
 
     MatMul weights -> int8 blocks of `block_size` along K + one float32 scale per block, Cast -> Mul -> Reshape ->
     MatMul on initializers, which ORT constant-folds into a float32 weight at session creation (no per-call
-    dequantisation; ORT Web's wasm build matches native ORT to ~1e-5).
+    dequantisation; ORT Web's wasm build matches native ORT to ~1e-5). The page turns the folding off (faster start).
     The word-embedding Gather -> Gather of int8 rows + Gather of per-row scales, Cast, Mul (standard ops).
     Small tensors (position/type embeddings, pooler, classifier, biases) stay float32."""
     import numpy as np  # noqa: PLC0415

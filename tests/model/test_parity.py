@@ -105,8 +105,8 @@ def test_shipped_file_quantizes_weights_only() -> None:
 
 
 def test_weights_download_as_int8_and_load_as_float32(tmp_path: Path) -> None:
-    """The file carries int8 weights, but ONNX Runtime folds them into float32 MatMul weights once, when the session
-    is created: no per-call dequantisation (which cost ~50 ms per batch natively, whatever its size)."""
+    """The file carries int8 weights, but ONNX Runtime (default options, as the native reference runs it) folds them
+    into float32 MatMul weights once, when the session is created: no per-call dequantisation."""
     import onnx
 
     path = MODEL / "onnx" / "model_quantized.onnx"
