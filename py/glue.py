@@ -115,13 +115,14 @@ class PageGlue:
         Also prepares what Rerank and the BM25 column need (windows, term counts; both remembered per text). With
         `budgetMs` it stops after that much work and answers {"pending": true}: the page calls again when idle,
         so pasting 2,000 passages never blocks the main thread in one piece."""
+        # The budget counts from here: a first parse of a long text is part of the slice, not added to it.
+        deadline = None if payload.get("budgetMs") is None else time.perf_counter() + float(payload["budgetMs"]) / 1000
         try:
             parsed = self._parse_cached(str(payload.get("passages") or ""), str(payload.get("mode") or "auto"))
         except InputError as exc:
             return {"count": 0, "windowed": 0, "mode": None, "notices": [], **_error(exc)}
         max_tokens = int((payload.get("model") or {}).get("max_length") or 512)
         budget = passage_budget(str(payload.get("query") or ""), max_tokens)
-        deadline = None if payload.get("budgetMs") is None else time.perf_counter() + float(payload["budgetMs"]) / 1000
         windowed = 0
         for passage in parsed.passages:
             if deadline is not None and time.perf_counter() > deadline:
