@@ -145,7 +145,7 @@ EXPERIMENTS: list[tuple[str, dict[str, Any], bool]] = [  # (label, load options,
     ("first batch of 1", {"firstBatch": 1}, False),
     ("pipeline path: model() instead of session.run", {"inference": "model"}, False),
     ("graph optimisation 'disabled' (default 'all')", {"graphOptimizationLevel": "disabled"}, False),
-    ("int8 weights folded to float32 at session creation", {"foldWeights": True}, False),
+    ("int8 weights folded to float32 at session creation", {"foldWeights": True}, True),
 ]
 
 
