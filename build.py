@@ -215,13 +215,25 @@ def ensure_biencoder(root: Path = ROOT, log: Callable[[str], None] = print) -> P
 PYTHON_SNAPSHOT = "py/pyodide-snapshot.bin.gz"
 # Standard-library modules the page and PyScript import that a bare boot has not imported yet.
 SNAPSHOT_PRELOAD = ("csv", "html", "unicodedata")
+# The page's own package is imported into the snapshot too (what `import reranker` loads; modules it imports on first
+# use stay lazy). Its sources are part of the snapshot's cache key, so an edited py/ file makes a new snapshot.
+SNAPSHOT_PACKAGE = "reranker"
 SNAPSHOT_SCRIPT = """
 import fs from "node:fs";
-const [pyodideModule, out, preload] = process.argv.slice(1);  // node -e: argv[1] is the first argument
+const [pyodideModule, out, preload, packageDir, packageName] = process.argv.slice(1);  // node -e: argv[1] is the first
 const { loadPyodide } = await import(pyodideModule);
 // PYTHONHASHSEED=0: the hash secret is frozen into the snapshot either way; 0 says so instead of hiding it.
 const py = await loadPyodide({ _makeSnapshot: true, env: { PYTHONHASHSEED: "0" }, _sysExecutable: "python" });
 py.runPython(`import ${preload}`);
+// Where PyScript's config writes the package on the page (relative to the home directory, Python's cwd there), so
+// the imported modules' __file__ matches the files the page has.
+const home = py.runPython("import os; os.getcwd()");
+py.FS.mkdirTree(`${home}/${packageName}`);
+for (const name of fs.readdirSync(packageDir).filter((n) => n.endsWith(".py"))) {
+  py.FS.writeFile(`${home}/${packageName}/${name}`, fs.readFileSync(`${packageDir}/${name}`));
+}
+py.runPython(`import sys, importlib\nsys.path.insert(0, ${JSON.stringify(home)})\nimport ${packageName}\n` +
+             `sys.path.remove(${JSON.stringify(home)})\nimportlib.invalidate_caches()`);
 fs.writeFileSync(out, py.makeMemorySnapshot());
 """
 
@@ -234,9 +246,17 @@ def snapshot_runtime_entry(snapshot: Path) -> dict[str, object]:
     return {"url": f"../{PYTHON_SNAPSHOT}", "integrity": sri_hash(snapshot), "bytes": memory_bytes}
 
 
+def snapshot_recipe(root: Path, version: str) -> str:
+    """What the snapshot is made of, hashed: Pyodide's version, the preloads, the script and the package's sources."""
+    digest = hashlib.sha256(f"{version}\n{SNAPSHOT_PRELOAD}\n{SNAPSHOT_SCRIPT}".encode())
+    for source in sorted((root / "py" / SNAPSHOT_PACKAGE).glob("*.py")):
+        digest.update(f"\n{source.name}\n".encode() + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def python_snapshot(root: Path, version: str, log: Callable[[str], None] = print) -> Path:
     """The gzip-compressed Pyodide memory snapshot for `version`, made with Node on first use and cached."""
-    recipe = hashlib.sha256(f"{version}\n{SNAPSHOT_PRELOAD}\n{SNAPSHOT_SCRIPT}".encode()).hexdigest()[:16]
+    recipe = snapshot_recipe(root, version)
     target = root / ".cache" / "python-snapshot" / f"pyodide-{version}-{recipe}.bin.gz"
     if target.is_file():
         return target
@@ -247,7 +267,8 @@ def python_snapshot(root: Path, version: str, log: Callable[[str], None] = print
     target.parent.mkdir(parents=True, exist_ok=True)
     raw = target.with_name(target.name + ".raw")
     module = (root / "node_modules" / "pyodide" / "pyodide.mjs").as_uri()
-    proc = subprocess.run([node, "--input-type=module", "-e", SNAPSHOT_SCRIPT, module, str(raw), ", ".join(SNAPSHOT_PRELOAD)],
+    proc = subprocess.run([node, "--input-type=module", "-e", SNAPSHOT_SCRIPT, module, str(raw), ", ".join(SNAPSHOT_PRELOAD),
+                           str(root / "py" / SNAPSHOT_PACKAGE), SNAPSHOT_PACKAGE],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0 or not raw.is_file():
         lines = [ln.strip() for ln in proc.stdout.splitlines() if ln.strip()]
@@ -258,6 +279,9 @@ def python_snapshot(root: Path, version: str, log: Callable[[str], None] = print
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
     os.replace(tmp, target)
+    for stale in target.parent.glob("pyodide-*.bin.gz"):  # each py/ edit makes a new one: keep only the newest
+        if stale != target:
+            stale.unlink()
     return target
 
 

@@ -1,8 +1,8 @@
 // PyScript's interpreter module (index.html's config points here instead of at pyodide.mjs). It starts the
 // pinned Pyodide like pyodide.mjs would, but from a memory snapshot of an already booted interpreter that
 // build.py made with the same Pyodide (RUNTIME.pythonSnapshot): restoring it skips booting Python, which is
-// most of the page's start (bench/PAGE.md). The snapshot holds the interpreter and standard-library modules
-// only; the page's own py/ files are written and imported on every visit. Any problem with it (download,
+// most of the page's start (bench/PAGE.md). The snapshot holds the interpreter, standard-library modules and
+// the imported `reranker` package (PyScript still writes the py/ files on every visit). Any problem with it (download,
 // integrity, size, Pyodide refusing it) falls back to booting, which is what pyodide.mjs alone would do.
 // What happened is published as `globalThis.rerankerPythonStart` (the loading strip reads it).
 import { RUNTIME } from "./runtime.js";

@@ -320,3 +320,21 @@ def test_build_refuses_to_prune_a_foreign_directory(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert len(proc.stderr.strip().splitlines()) == 1 and "--out" in proc.stderr
     assert precious.read_text() == "keep me" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_editing_the_page_python_makes_a_new_start_up_snapshot(tmp_path: Path, build_module: Any) -> None:
+    """The start-up snapshot holds the imported `reranker` package, so it must never outlive an edit of it: its cache
+    key follows the package's sources (an edited module, a new module), and nothing else in py/."""
+    package = tmp_path / "py" / build_module.SNAPSHOT_PACKAGE
+    shutil.copytree(ROOT / "py" / build_module.SNAPSHOT_PACKAGE, package)
+    version = "314.0.2"
+    original = build_module.snapshot_recipe(tmp_path, version)
+    assert build_module.snapshot_recipe(tmp_path, version) == original
+    (tmp_path / "py" / "glue.py").write_text("# not part of the snapshot\n", encoding="utf-8")
+    assert build_module.snapshot_recipe(tmp_path, version) == original
+    parse = package / "parse.py"
+    parse.write_text(parse.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    edited = build_module.snapshot_recipe(tmp_path, version)
+    assert edited != original
+    (package / "extra.py").write_text("VALUE = 1\n", encoding="utf-8")
+    assert build_module.snapshot_recipe(tmp_path, version) not in (original, edited)
