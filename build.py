@@ -214,7 +214,7 @@ def ensure_biencoder(root: Path = ROOT, log: Callable[[str], None] = print) -> P
 # version and recipe (cached in .cache/), gzip-compressed (31 MB of memory, 6 MB on the wire).
 PYTHON_SNAPSHOT = "py/pyodide-snapshot.bin.gz"
 # Standard-library modules the page and PyScript import that a bare boot has not imported yet.
-SNAPSHOT_PRELOAD = ("csv", "html", "unicodedata")
+SNAPSHOT_PRELOAD = ("csv", "html", "unicodedata", "email", "importlib.metadata")
 # The page's own package is imported into the snapshot too (what `import reranker` loads; modules it imports on first
 # use stay lazy). Its sources are part of the snapshot's cache key, so an edited py/ file makes a new snapshot.
 SNAPSHOT_PACKAGE = "reranker"
