@@ -331,12 +331,11 @@ def print_details(raw: dict[str, Any]) -> None:
         w = c.get("worker") or {}
         print(f"  cold: python(glue) {c.get('glue') or 0:.0f}, model ready {c.get('workerReady') or 0:.0f} "
               f"(worker loadMs {w.get('loadMs')}), phase=ready {c['ready']:.0f}, {c['bytes'] / 1e6:.1f} MB")
-    w = raw.get("warm")
-    if w:
+    for w in raw.get("warm", []):
         again = ", ".join(f"{p} {n / 1e6:.1f} MB" for p, _, n in w["downloaded_again"] if n > 100_000) or "nothing big"
         print(f"  warm: python(glue) {w['glue'] or 0:.0f}, model ready {w['workerReady'] or 0:.0f} (worker loadMs "
               f"{(w['worker'] or {}).get('loadMs')}, fromCache {(w['worker'] or {}).get('fromCache')}), "
-              f"re-downloaded: {again}")
+              f"phase=ready {w['ready']:.0f}, re-downloaded: {again}")
     for name in ("stream", "scale"):
         runs = raw.get(name) or []
         for r in runs[:3]:
@@ -390,17 +389,20 @@ def main(argv: list[str] | None = None) -> int:
             tmp = Path(tmp_name)
             hello: list[float] = []
             cold: list[dict[str, Any]] = []
-            profile = None
             if "start" in skip:
                 context, page = open_ready(pw, url, tmp)
             else:
-                for _ in range(max(1, args.repeats)):  # interleaved, so slow moments hit both sides
+                warm: list[dict[str, Any]] = []
+                for i in range(max(1, args.repeats)):  # interleaved, so slow moments hit both sides
                     hello.append(measure_hello(pw, url, tmp))
                     profile, c = measure_cold(pw, url, log, tmp)
                     cold.append(c)
-                raw.update(hello=hello, cold=cold)
-                context, page, warm = measure_warm(pw, url, log, profile)
-                raw["warm"] = warm
+                    # each cold profile's second visit: one warm visit swung 0.53-0.90x of cold on the same build
+                    context, page, w = measure_warm(pw, url, log, profile)
+                    warm.append(w)
+                    if i < max(1, args.repeats) - 1:
+                        context.close()
+                raw.update(hello=hello, cold=cold, warm=warm)
             threads = bench(page, "worker.ready.threads") or 1
             cdp = context.new_cdp_session(page)
             cdp.send("Performance.enable")
@@ -453,7 +455,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # ----- figures
     if cold:
-        warm = raw["warm"]
+        warms = raw["warm"]
+        warm_ready = median([w["ready"] for w in warms])
+        model_bytes = max(w["model_bytes"] for w in warms)
+        model_requests = max(w["model_requests"] for w in warms)
         usable = median([c["usable"] for c in cold])
         ready = median([c["ready"] for c in cold])
         hello_ms = median(hello)
@@ -461,11 +466,11 @@ def main(argv: list[str] | None = None) -> int:
                         usable <= 1000))
         rows.append(row("cold: phase=ready", ready, "ms", f"hello page ran Python {hello_ms:.0f} ms",
                         ready / hello_ms, "<= 1.5x", ready / hello_ms <= 1.5))
-        rows.append(row("warm: phase=ready", warm["ready"], "ms", f"cold ready {ready:.0f} ms", warm["ready"] / ready,
-                        "<= 0.6x", warm["ready"] / ready <= 0.6))
-        rows.append(row("warm: model bytes downloaded", f"{warm['model_bytes']} B / {warm['model_requests']} req", "",
+        rows.append(row("warm: phase=ready", warm_ready, "ms", f"cold ready {ready:.0f} ms", warm_ready / ready,
+                        "<= 0.6x", warm_ready / ready <= 0.6))
+        rows.append(row("warm: model bytes downloaded", f"{model_bytes} B / {model_requests} req", "",
                         f"cold visit {median([c['bytes'] for c in cold]) / 1e6:.1f} MB total", None, "0 B",
-                        warm["model_bytes"] == 0))
+                        model_bytes == 0))
     if "stream" in raw:
         s = raw["stream"]
         first = median([r["firstMs"] for r in s])
