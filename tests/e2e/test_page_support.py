@@ -40,6 +40,9 @@ RECORDER = """
 })();
 """
 
+# After its first restore the page keeps the decompressed Python snapshot in Cache Storage, in the background.
+PYTHON_SNAPSHOT_KEPT_JS = """async () => (await (await caches.open("reranker-python-v1")).keys()).length === 1"""
+
 ROWS_JS = """() => [...document.querySelectorAll('#results li.passage')].map((li) => ({
   index: Number(li.dataset.index), rank: Number(li.dataset.rank), change: Number(li.dataset.change), state: li.dataset.state,
   score: li.dataset.score === undefined ? null : Number(li.dataset.score), sunk: li.dataset.sunk === 'true',

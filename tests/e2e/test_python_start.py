@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from harness import wait_for_phase
-from test_page_support import RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, rows, run
+from test_page_support import (PYTHON_SNAPSHOT_KEPT_JS, RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page,
+                               rows, run)
 
 SNAPSHOT_URL = "**/py/pyodide-snapshot.bin.gz"
 
@@ -53,7 +54,7 @@ def test_python_is_restored_from_the_build_snapshot_and_ranks_like_a_booted_pyth
     assert from_snapshot == pytest.approx(from_boot, abs=1e-6)
     assert len(downloads) == 1, downloads
 
-    page.wait_for_function("""async () => (await (await caches.open("reranker-python-v1")).keys()).length === 1""")
+    page.wait_for_function(PYTHON_SNAPSHOT_KEPT_JS)
     page.reload()
     wait_for_phase(page, "ready", timeout=RUN_TIMEOUT_MS)
     again = python_start(page)
@@ -100,7 +101,7 @@ def test_a_kept_snapshot_that_fails_is_dropped_and_the_next_visit_restores_again
     """The copy kept in Cache Storage goes bad (same size, wrong bytes): that visit boots Python and ranks, drops
     the copy, and the visit after it restores from the build's file again."""
     open_page(page, base_url)
-    page.wait_for_function("""async () => (await (await caches.open("reranker-python-v1")).keys()).length === 1""")
+    page.wait_for_function(PYTHON_SNAPSHOT_KEPT_JS)
     page.evaluate(SPOIL_KEPT_JS)
     page.reload()
     wait_for_phase(page, "ready", timeout=RUN_TIMEOUT_MS)
