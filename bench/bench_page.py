@@ -393,14 +393,15 @@ def main(argv: list[str] | None = None) -> int:
                 context, page = open_ready(pw, url, tmp)
             else:
                 warm: list[dict[str, Any]] = []
-                for i in range(max(1, args.repeats)):  # interleaved, so slow moments hit both sides
+                repeats = max(1, args.repeats)
+                for i in range(repeats):  # interleaved, so slow moments hit both sides
                     hello.append(measure_hello(pw, url, tmp))
                     profile, c = measure_cold(pw, url, log, tmp)
                     cold.append(c)
                     # each cold profile's second visit: one warm visit swung 0.53-0.90x of cold on the same build
                     context, page, w = measure_warm(pw, url, log, profile)
                     warm.append(w)
-                    if i < max(1, args.repeats) - 1:
+                    if i < repeats - 1:  # the last warm visit's page goes on to the stream and scale runs
                         context.close()
                 raw.update(hello=hello, cold=cold, warm=warm)
             threads = bench(page, "worker.ready.threads") or 1
