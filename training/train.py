@@ -21,6 +21,11 @@ class TrainConfig:
 
     # Warm restarts: each cycle re-warms and decays the rates to zero. A second cycle of 500 steps was tried in
     # session 4 and did not help (held-out Debian fp32 MRR@10 0.723 vs 0.728 after one cycle; dev 0.609 -> 0.611).
+    # Session 9, two more one-change runs against the shipped recipe (same mined data: shipped model re-scored 0.728):
+    # - a late-interaction (ColBERT MaxSim) term in the head, weight from 0: it learned ~0.24 (cosine scale ~20);
+    #   held-out Debian 0.716, Python FAQ 0.817, man pages 0.686 (shipped 0.728 / 0.814 / 0.696). Not kept.
+    # - gate_init -2 (cross-attention open from the start): gates closed to -2.3..-3.6; Debian 0.712, FAQ 0.819,
+    #   man pages 0.689. Not kept. Dev MRR (40 queries) ranked both above the shipped run: too noisy to select on.
     cycles: tuple[int, ...] = (700,)
     debian_queries: int = 3
     wordnet_queries: int = 3
