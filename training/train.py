@@ -182,7 +182,7 @@ def run(cfg: TrainConfig | None = None) -> None:
         for key, val in [("ce", ce), ("bce", bce), ("kl", kl)]:
             acc[key] += float(val.detach())
         acc["n"] += 1
-        if (step + 1) % 20 == 0:
+        if (step + 1) % 20 == 0 or (step + 1) % cfg.dev_every == 0:  # dev checks on their own cadence
             report(step + 1)
             acc = {"ce": 0.0, "bce": 0.0, "kl": 0.0, "n": 0}
         if cfg.keep_every and (step + 1) % cfg.keep_every == 0:
