@@ -16,6 +16,8 @@ from training.common import MAX_LENGTH, MODEL_OUT, REPO, SEED, WORK, base_model_
 
 Scorer = Callable[[list[str], list[str]], np.ndarray]
 EVAL_LIMIT = 200  # queries per set (seeded sample)
+# the best any reranker of these candidates can do: the relevant passage first whenever BM25's top-20 holds it
+CEILING = "ceiling (any reranker)"
 SETS = [("debian_test", "Debian held-out packages (in-domain)"), ("ood_pyfaq", "Python FAQ question -> answer (OOD)"),
         ("ood_manpages", "Linux man-pages NAME -> DESCRIPTION (OOD)")]
 
@@ -43,6 +45,23 @@ def rank_eval(queries: list[dict], scores: list[np.ndarray]) -> dict[str, float]
         order = np.argsort(-np.asarray(s), kind="stable")
         per.append(metrics([rels[i] for i in order], rels))
     return {k: float(np.mean([p[k] for p in per])) for k in per[0]}
+
+
+def reciprocal_ranks(queries: list[dict], scores: list[np.ndarray]) -> list[float]:
+    """Per-query MRR@10 terms (what `rank_eval` averages), for paired comparisons."""
+    out = []
+    for q, s in zip(queries, scores):
+        rels = [q["candidates"][i]["rel"] for i in np.argsort(-np.asarray(s), kind="stable")]
+        out.append(metrics(rels, rels)["mrr@10"])
+    return out
+
+
+def paired_ci(a: list[float], b: list[float], rounds: int = 10000) -> tuple[float, float]:
+    """95% paired bootstrap interval of mean(a) - mean(b) over the same queries (seeded)."""
+    diff = np.asarray(a) - np.asarray(b)
+    idx = np.random.default_rng(SEED).integers(0, len(diff), size=(rounds, len(diff)))
+    means = diff[idx].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
 def biencoder_scorer() -> Scorer:
@@ -190,10 +209,15 @@ def run_all(systems: dict[str, Scorer], cache_name: str | None = None, limit: in
         if limit is not None and len(queries) > limit:
             # seeded subset: the whole eval must fit the CPU budget of this shared 2-core machine
             queries = random.Random(SEED).sample(queries, limit)
-        results["sets"][name] = {"bm25": rank_eval(queries, [-np.arange(len(q["candidates"])) for q in queries]),
-                                 "n_queries": len(queries)}
+        bm25 = [-np.arange(len(q["candidates"])) for q in queries]
+        results["sets"][name] = {"bm25": rank_eval(queries, bm25),
+                                 CEILING: rank_eval(queries, [np.array([c["rel"] for c in q["candidates"]], float)
+                                                              for q in queries]),
+                                 "n_queries": len(queries), "per_query_mrr": {"bm25": reciprocal_ranks(queries, bm25)}}
         for sys_name, scorer in systems.items():
-            results["sets"][name][sys_name] = rank_eval(queries, score_set(queries, scorer))
+            scores = score_set(queries, scorer)
+            results["sets"][name][sys_name] = rank_eval(queries, scores)
+            results["sets"][name]["per_query_mrr"][sys_name] = reciprocal_ranks(queries, scores)
             print(f"eval: {name} {sys_name} {results['sets'][name][sys_name]}", flush=True)
     for sys_name, scorer in [("bm25", None), *systems.items()]:
         scores = [q["bm25"] for q in presets] if scorer is None else preset_scores(presets, scorer)
@@ -211,9 +235,10 @@ def fmt_tables(results: dict, systems: list[str]) -> str:
         r = results["sets"][name]
         lines += [f"**{title}** — {r['n_queries']} queries, BM25 top-20 reranked", "",
                   "| system | MRR@10 | nDCG@10 | Recall@1 |", "| --- | --- | --- | --- |"]
-        for s in ["bm25", *systems]:
-            m = r[s]
-            lines.append(f"| {s} | {m['mrr@10']:.3f} | {m['ndcg@10']:.3f} | {m['recall@1']:.3f} |")
+        for s in ["bm25", *systems, CEILING]:
+            if s in r:  # results recorded before the ceiling row existed lack it
+                m = r[s]
+                lines.append(f"| {s} | {m['mrr@10']:.3f} | {m['ndcg@10']:.3f} | {m['recall@1']:.3f} |")
         lines.append("")
     lines += ["**Presets** (`static/presets/`, never trained on) — nDCG@10 / share of (answer, off-topic) pairs "
               "ordered answer-first / top-1 is an answer", "",
@@ -232,6 +257,23 @@ def fmt_tables(results: dict, systems: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_misses(queries: list[dict], scores: list[np.ndarray], out: Path) -> int:
+    """List every query whose relevant passage is in the candidates but not ranked first, with what outranks it."""
+    lines = ["# Queries whose own description is a candidate but not ranked first (shipped int8)", ""]
+    for q, s in zip(queries, scores):
+        order = [int(i) for i in np.argsort(-np.asarray(s), kind="stable")]
+        rels = [q["candidates"][i]["rel"] for i in order]
+        if 1 not in rels or rels[0] == 1:
+            continue
+        lines.append(f"## `{q['qid']}`: {q['query']} (rank {rels.index(1) + 1})")
+        for i in order[: rels.index(1) + 1]:
+            c = q["candidates"][i]
+            lines.append(f"- {'**relevant** ' if c['rel'] else ''}{s[i]:.2f} `{c['id']}`: {c['text'][:200].replace(chr(10), ' ')}")
+        lines.append("")
+    out.write_text("\n".join(lines))
+    return sum(1 for line in lines if line.startswith("## "))
+
+
 def run(torch_dir: Path = WORK / "model_torch", shipped: Path = MODEL_OUT / "onnx" / "model_quantized.onnx",
         limit: int | None = EVAL_LIMIT) -> None:
     """Full evaluation of the shipped model; prints and saves the tables (training/work/eval.md)."""
@@ -240,3 +282,7 @@ def run(torch_dir: Path = WORK / "model_torch", shipped: Path = MODEL_OUT / "onn
     text = fmt_tables(results, list(systems))
     (WORK / "eval.md").write_text(text)
     print(text)
+    test = read_jsonl(WORK / "debian_test.jsonl")
+    test = random.Random(SEED).sample(test, limit) if limit is not None and len(test) > limit else test
+    n = write_misses(test, score_set(test, systems["int8"]), WORK / "misses.md")
+    print(f"eval: {n} in-domain queries rank their own description below another candidate: {WORK / 'misses.md'}")
