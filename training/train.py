@@ -27,7 +27,8 @@ class TrainConfig:
     # - gate_init -2 (cross-attention open from the start): gates closed to -2.3..-3.6; Debian 0.712, FAQ 0.819,
     #   man pages 0.689. Not kept. Dev MRR (40 queries) ranked both above the shipped run: too noisy to select on.
     # Session 10: 1400 steps (twice the Debian queries seen), all 150 dev queries, keep_every=200: dev MRR@10 0.700 vs
-    #   the shipped model's 0.687 on the same 150 (int8). Held-out test/OOD eval of it and checkpoint averaging not run yet.
+    #   the shipped model's 0.687 on the same 150 (int8). Session 11 evaluated it (fp32): held-out Debian 0.712, FAQ 0.810,
+    #   man pages 0.699; the uniform average of its steps 800-1400: 0.708 / 0.816 / 0.695. Neither kept.
     cycles: tuple[int, ...] = (700,)
     debian_queries: int = 3
     wordnet_queries: int = 3
