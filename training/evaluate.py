@@ -37,23 +37,28 @@ def metrics(rels_in_order: list[int], all_rels: list[int], k: int = 10) -> dict[
     return {"mrr@10": mrr, "ndcg@10": ndcg, "recall@1": r1}
 
 
-def rank_eval(queries: list[dict], scores: list[np.ndarray]) -> dict[str, float]:
-    """Mean metrics over queries; candidates re-sorted by score (stable: ties keep BM25 order)."""
+def ranking(scores: np.ndarray) -> np.ndarray:
+    """Candidate indices, best score first (stable: ties keep BM25 order)."""
+    return np.argsort(-np.asarray(scores), kind="stable")
+
+
+def per_query(queries: list[dict], scores: list[np.ndarray]) -> list[dict[str, float]]:
+    """Metrics of each query with its candidates re-sorted by score."""
     per = []
     for q, s in zip(queries, scores):
         rels = [c["rel"] for c in q["candidates"]]
-        order = np.argsort(-np.asarray(s), kind="stable")
-        per.append(metrics([rels[i] for i in order], rels))
+        per.append(metrics([rels[i] for i in ranking(s)], rels))
+    return per
+
+
+def mean_metrics(per: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of per-query metrics."""
     return {k: float(np.mean([p[k] for p in per])) for k in per[0]}
 
 
-def reciprocal_ranks(queries: list[dict], scores: list[np.ndarray]) -> list[float]:
-    """Per-query MRR@10 terms (what `rank_eval` averages), for paired comparisons."""
-    out = []
-    for q, s in zip(queries, scores):
-        rels = [q["candidates"][i]["rel"] for i in np.argsort(-np.asarray(s), kind="stable")]
-        out.append(metrics(rels, rels)["mrr@10"])
-    return out
+def rank_eval(queries: list[dict], scores: list[np.ndarray]) -> dict[str, float]:
+    """Mean metrics over queries; candidates re-sorted by score (stable: ties keep BM25 order)."""
+    return mean_metrics(per_query(queries, scores))
 
 
 def paired_ci(a: list[float], b: list[float], rounds: int = 10000) -> tuple[float, float]:
@@ -193,15 +198,23 @@ def preset_scores(presets: list[dict], scorer: Scorer) -> list[np.ndarray]:
 def preset_report(q: dict, s: np.ndarray) -> dict[str, float]:
     """nDCG@10 and the share of (answer, off-topic) pairs ordered answer-first."""
     rels = [c["rel"] for c in q["candidates"]]
-    order = np.argsort(-np.asarray(s), kind="stable")
-    m = metrics([rels[i] for i in order], rels)
+    m = per_query([q], [s])[0]
     pairs = [(i, j) for i in range(len(rels)) for j in range(len(rels)) if rels[i] == 2 and rels[j] == 0]
     ok = np.mean([s[i] > s[j] for i, j in pairs]) if pairs else float("nan")
     return {"ndcg@10": m["ndcg@10"], "ans>off": float(ok), "top1_answer": m["recall@1"]}
 
 
-def run_all(systems: dict[str, Scorer], cache_name: str | None = None, limit: int | None = None) -> dict:
-    """Evaluate each system on every set and the presets; returns nested results."""
+def add_system(res: dict, sys_name: str, queries: list[dict], scores: list[np.ndarray]) -> None:
+    """Record one system's mean metrics and per-query MRR@10 (for paired intervals) in a set's results."""
+    per = per_query(queries, scores)
+    res[sys_name] = mean_metrics(per)
+    res["per_query_mrr"][sys_name] = [p["mrr@10"] for p in per]
+
+
+def run_all(systems: dict[str, Scorer], cache_name: str | None = None, limit: int | None = None,
+            misses_of: str | None = None) -> dict:
+    """Evaluate each system on every set and the presets; returns nested results. With `misses_of`, that system's
+    in-domain misses are listed in training/work/misses.md (and counted in the results)."""
     results: dict = {"sets": {}, "presets": {}}
     presets = load_presets()
     for name, _ in SETS:
@@ -209,16 +222,15 @@ def run_all(systems: dict[str, Scorer], cache_name: str | None = None, limit: in
         if limit is not None and len(queries) > limit:
             # seeded subset: the whole eval must fit the CPU budget of this shared 2-core machine
             queries = random.Random(SEED).sample(queries, limit)
-        bm25 = [-np.arange(len(q["candidates"])) for q in queries]
-        results["sets"][name] = {"bm25": rank_eval(queries, bm25),
-                                 CEILING: rank_eval(queries, [np.array([c["rel"] for c in q["candidates"]], float)
-                                                              for q in queries]),
-                                 "n_queries": len(queries), "per_query_mrr": {"bm25": reciprocal_ranks(queries, bm25)}}
+        res = results["sets"][name] = {"n_queries": len(queries), "per_query_mrr": {}}
+        add_system(res, "bm25", queries, [-np.arange(len(q["candidates"])) for q in queries])
+        res[CEILING] = rank_eval(queries, [np.array([c["rel"] for c in q["candidates"]], float) for q in queries])
         for sys_name, scorer in systems.items():
             scores = score_set(queries, scorer)
-            results["sets"][name][sys_name] = rank_eval(queries, scores)
-            results["sets"][name]["per_query_mrr"][sys_name] = reciprocal_ranks(queries, scores)
-            print(f"eval: {name} {sys_name} {results['sets'][name][sys_name]}", flush=True)
+            add_system(res, sys_name, queries, scores)
+            print(f"eval: {name} {sys_name} {res[sys_name]}", flush=True)
+            if name == "debian_test" and sys_name == misses_of:
+                res["n_misses"] = write_misses(queries, scores, WORK / "misses.md")
     for sys_name, scorer in [("bm25", None), *systems.items()]:
         scores = [q["bm25"] for q in presets] if scorer is None else preset_scores(presets, scorer)
         for q, s in zip(presets, scores):
@@ -261,7 +273,7 @@ def write_misses(queries: list[dict], scores: list[np.ndarray], out: Path) -> in
     """List every query whose relevant passage is in the candidates but not ranked first, with what outranks it."""
     lines = ["# Queries whose own description is a candidate but not ranked first (shipped int8)", ""]
     for q, s in zip(queries, scores):
-        order = [int(i) for i in np.argsort(-np.asarray(s), kind="stable")]
+        order = [int(i) for i in ranking(s)]
         rels = [q["candidates"][i]["rel"] for i in order]
         if 1 not in rels or rels[0] == 1:
             continue
@@ -278,11 +290,9 @@ def run(torch_dir: Path = WORK / "model_torch", shipped: Path = MODEL_OUT / "onn
         limit: int | None = EVAL_LIMIT) -> None:
     """Full evaluation of the shipped model; prints and saves the tables (training/work/eval.md)."""
     systems = {"bi-encoder": biencoder_scorer(), "fp32": torch_scorer(torch_dir), "int8": onnx_scorer(shipped)}
-    results = run_all(systems, "eval_results.json", limit)
+    results = run_all(systems, "eval_results.json", limit, misses_of="int8")
     text = fmt_tables(results, list(systems))
     (WORK / "eval.md").write_text(text)
     print(text)
-    test = read_jsonl(WORK / "debian_test.jsonl")
-    test = random.Random(SEED).sample(test, limit) if limit is not None and len(test) > limit else test
-    n = write_misses(test, score_set(test, systems["int8"]), WORK / "misses.md")
-    print(f"eval: {n} in-domain queries rank their own description below another candidate: {WORK / 'misses.md'}")
+    print(f"eval: {results['sets']['debian_test']['n_misses']} in-domain queries rank their own description below "
+          f"another candidate: {WORK / 'misses.md'}")
