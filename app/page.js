@@ -10,6 +10,7 @@
 import { ResultList, renderCompare } from "./view.js";
 import { Scorer, loadCatalog } from "./scorer.js";
 import { RUNTIME } from "./runtime.js";
+import { onIdle, nextFrame } from "./idle.js";
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -305,7 +306,7 @@ function updateReadiness() {
   const lane = state.lanes.a;
   const ready = isReady();
   const phase = document.documentElement.dataset.phase;
-  if (ready && !bi.entry) whenIdle(initBiencoder, 2000);
+  if (ready && !bi.entry) onIdle(() => initBiencoder(), 2000);
   if (ready && phase === "loading") {
     setPhase("ready");
     if (!state.queued && !state.pendingRestore) announce(`Ready: Python ${state.info.python} and ${shortLabel(lane.entry)} are loaded.`);
@@ -604,17 +605,7 @@ function scheduleInspect(delay = 150) {
   clearTimeout(state.inspectTimer);
   // Counting parses and windows every passage in Python (hundreds of ms at 2,000 passages): after the typing pause,
   // run it in slices when the main thread is idle, so it never lands in the middle of a frame or a re-sort.
-  state.inspectTimer = setTimeout(() => whenIdle(inspectInput, 500), delay);
-}
-
-/** Run `fn` when the main thread is idle (at the latest after `timeout` ms). */
-function whenIdle(fn, timeout) {
-  if (typeof requestIdleCallback === "function") requestIdleCallback(() => fn(), { timeout });
-  else setTimeout(fn, 0);
-}
-
-function nextFrame() {
-  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  state.inspectTimer = setTimeout(() => onIdle(() => inspectInput(), 500), delay);
 }
 
 function inspectInput() {
@@ -628,7 +619,7 @@ function inspectInput() {
   if (res.pending) {
     // Python prepared part of the passages (windows, BM25 terms) in this slice: go on in the next idle period.
     els.counts.textContent = `${res.count.toLocaleString()} passage${res.count === 1 ? "" : "s"} · counting windows…`;
-    state.inspectTimer = setTimeout(() => whenIdle(inspectInput, 500), 0);
+    state.inspectTimer = setTimeout(() => onIdle(() => inspectInput(), 500), 0);
     return;
   }
   if (res.error) {
@@ -940,7 +931,7 @@ let compareQueued = false;
 function scheduleCompare() {
   if (compareQueued) return;
   compareQueued = true;
-  whenIdle(() => { compareQueued = false; drawCompare(); }, 1000);
+  onIdle(() => { compareQueued = false; drawCompare(); }, 1000);
 }
 
 function drawCompare() {

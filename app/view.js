@@ -7,6 +7,8 @@
 //
 // Every row is written with text nodes only (never innerHTML), so user text can't become markup.
 
+import { onIdle } from "./idle.js";
+
 const DEFAULTS = {
   reducedMotion: undefined, // undefined: follow (prefers-reduced-motion: reduce), live
   duration: 420,            // ms of one FLIP move
@@ -85,13 +87,6 @@ function normaliseWindow(win, length) {
   const end = Math.max(start, Math.min(length, Math.ceil(win.end)));
   if (end <= start || (start === 0 && end >= length)) return null; // whole passage: nothing to point at
   return { start, end };
-}
-
-/** Run `fn(deadline)` when the main thread is idle, at the latest after `timeout` ms (deadline null without
- *  requestIdleCallback). */
-function onIdle(fn, timeout) {
-  if (typeof requestIdleCallback === "function") requestIdleCallback(fn, { timeout });
-  else setTimeout(() => fn(null), 0);
 }
 
 /** The row skeleton, built once and cloned per row (one cloneNode instead of ~20 createElement calls). */
