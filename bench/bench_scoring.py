@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from harness import launch_options, load_build_module  # noqa: E402
+from harness import launch_options, load_buildsite  # noqa: E402
 from support.scoring import (bundled_model_dir, default_entry, load, native_tokenizer_and_session,  # noqa: E402
                              open_host, score)
 
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    build = load_build_module()
+    build = load_buildsite()
     dist = OUT / "dist"
     build.build(dist, log=lambda m: None)
     server, url = build.start_server(dist)

@@ -24,7 +24,7 @@ import sys  # noqa: E402
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from harness import launch_options, load_build_module  # noqa: E402
+from harness import launch_options, load_buildsite  # noqa: E402
 
 
 def load_average() -> str:
@@ -37,7 +37,7 @@ def load_average() -> str:
 
 def build_site(out: Path = OUT / "page-dist") -> Path:
     """Incremental `build.py build` into `out`, then add the hello reference page (the build prunes it each time)."""
-    build = load_build_module()
+    build = load_buildsite()
     build.build(out, log=lambda m: None)
     return add_hello(out)
 
@@ -74,10 +74,10 @@ class RequestLog:
 
 
 def serve(dist: Path) -> tuple[Any, str, RequestLog]:
-    """Serve `dist` with build.py's handler and headers (exactly like `build.py serve`), logging each response."""
+    """Serve `dist` with buildsite's handler and headers (exactly like `build.py serve`), logging each response."""
     import http.server
 
-    build = load_build_module()
+    build = load_buildsite()
     base = build.make_handler(dist)
     log = RequestLog()
 

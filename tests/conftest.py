@@ -1,9 +1,9 @@
 """Session-wide fixtures: one build, one loopback server, one Chromium; a guarded page per test.
 
 Fixtures (see tests/harness for helpers):
-  build_module              build.py imported as a module
+  build_module              the buildsite package (what build.py runs: build, headers, server)
   dist_dir -> Path          the self-contained build under test ($RERANKER_DIST to reuse an existing one)
-  base_url -> str           "http://127.0.0.1:<port>/" serving dist_dir with build.py's handler and headers
+  base_url -> str           "http://127.0.0.1:<port>/" serving dist_dir with `build.py serve`'s handler and headers
   browser                   headless Chromium (Playwright); $RERANKER_CHROMIUM overrides the binary
   guarded_context           GuardedContext of a fresh browser context (records external requests / errors)
   page                      a page in that context; the test fails at teardown on any request leaving
@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from harness import GuardedContext, launch_options, load_build_module, save_screenshot
+from harness import GuardedContext, launch_options, load_build_module, load_buildsite, save_screenshot, start_test_server
 from harness.paths import ROOT
 
 BUILD_CACHE = ROOT / ".pytest_cache" / "reranker-builds"
@@ -49,13 +49,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(scope="session")
 def build_module() -> Any:
-    """build.py as an imported module."""
-    return load_build_module()
+    """The buildsite package (build(), BuildError, the headers and server helpers)."""
+    return load_buildsite()
 
 
 def _locked_build(build_module: Any, out: Path, args: tuple[str, ...]) -> Path:
     """Run an incremental build into `out` under a file lock (parallel sessions share the cache)."""
-    ns = build_module.parser().parse_args(["build", *args])
+    ns = load_build_module().parser().parse_args(["build", *args])
     out.mkdir(parents=True, exist_ok=True)
     with open(out.parent / f"{out.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -99,7 +99,7 @@ def csp_reports() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def serve_directory(build_module: Any, csp_reports: list[dict[str, Any]]) -> Iterator[Callable[..., str]]:
+def serve_directory(csp_reports: list[dict[str, Any]]) -> Iterator[Callable[..., str]]:
     """Factory: serve a directory on a free loopback port for the rest of the session; returns its base URL.
 
     cors=True adds `Access-Control-Allow-Origin: *` and `Cross-Origin-Resource-Policy: cross-origin`
@@ -112,7 +112,7 @@ def serve_directory(build_module: Any, csp_reports: list[dict[str, Any]]) -> Ite
     def serve(path: Path, *, cors: bool = False, use_headers_file: bool = True,
               intercept: Callable[[Any], bool] | None = None, report_csp: bool = True) -> str:
         path = Path(path)
-        server, url = build_module.start_server(
+        server, url = start_test_server(
             path,
             headers_path=None if use_headers_file else Path(os.devnull),
             extra_headers=CORS_HEADERS if cors else None,

@@ -140,11 +140,12 @@ def test_bad_hub_host_is_rejected_with_a_clear_line(tmp_path: Path) -> None:
 
 
 def scratch_checkout(tmp_path: Path, *, with_page: bool = True) -> Path:
-    """A minimal copy of the project without node_modules (build.py, lockfile, page)."""
+    """A minimal copy of the project without node_modules (build.py and its buildsite package, lockfile, page)."""
     work = tmp_path / "checkout"
     work.mkdir()
     for name in ("build.py", "package.json", "package-lock.json"):
         shutil.copy2(ROOT / name, work / name)
+    shutil.copytree(ROOT / "buildsite", work / "buildsite", ignore=shutil.ignore_patterns("__pycache__"))
     if with_page:
         (work / "index.html").write_text(
             '<link rel="stylesheet" href="vendor/pyscript/core.css">'

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from faults_support import CSP_RECORDER
-from harness import wait_for_phase
+from harness import start_test_server, wait_for_phase
 from harness.paths import ROOT
 from test_build_flavours import cdn_mirror  # noqa: F401 - fixture (loopback jsDelivr mirror)
 from test_page_support import RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, rows, run
@@ -95,7 +95,7 @@ def broken_policy_url(build_module: Any, dist_dir: Path, tmp_path: Path) -> Iter
     assert broken != rules, "the site's policy should name 'wasm-unsafe-eval'"
     headers = tmp_path / "_headers"
     headers.write_text(build_module.headers_file(broken), encoding="utf-8")
-    server, url = build_module.start_server(dist_dir, headers_path=headers)
+    server, url = start_test_server(dist_dir, headers_path=headers)
     yield url
     server.shutdown()
     server.server_close()

@@ -2,7 +2,8 @@
 
 from .browser import GuardedContext, launch_options
 from .helpers import save_screenshot, wait_for_phase
-from .paths import ARTIFACTS, ROOT, load_build_module
+from .paths import ARTIFACTS, ROOT, load_build_module, load_buildsite
+from .server import make_test_handler, start_test_server
 
 __all__ = [
     "ARTIFACTS",
@@ -10,6 +11,9 @@ __all__ = [
     "GuardedContext",
     "launch_options",
     "load_build_module",
+    "load_buildsite",
+    "make_test_handler",
     "save_screenshot",
+    "start_test_server",
     "wait_for_phase",
 ]

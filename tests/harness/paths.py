@@ -1,7 +1,8 @@
-"""Repository paths and access to build.py (the single source of the build and the server handler)."""
+"""Repository paths and access to the build: the `buildsite` package (build, headers, server) and build.py's CLI."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 from functools import lru_cache
@@ -13,8 +14,17 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 @lru_cache(maxsize=None)
+def load_buildsite() -> ModuleType:
+    """The repository's `buildsite` package (what build.py runs); tests reuse its build, headers and server."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module("buildsite")
+
+
+@lru_cache(maxsize=None)
 def load_build_module() -> ModuleType:
-    """Import the repository's build.py as module `reranker_build` (tests reuse its build and handler)."""
+    """The repository's build.py (its command line, e.g. parser()) imported as module `reranker_build`."""
+    load_buildsite()  # build.py imports it
     spec = importlib.util.spec_from_file_location("reranker_build", ROOT / "build.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
