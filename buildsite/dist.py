@@ -12,7 +12,7 @@ from .biencoder import BIENCODER_ID, ensure_biencoder
 from .core import ROOT, BuildError, Log
 from .headers import header_rules, headers_file
 from .page import page_html
-from .runtime import runtime_js
+from .runtime import read_limits, runtime_js
 from .snapshot import PYTHON_SNAPSHOT, python_snapshot, snapshot_runtime_entry
 from .urls import CDN_ORIGIN, DEFAULT_HUB_HOST, normalise_hub_host, normalise_origin
 from .vendor import ensure_node_modules, lock_versions, vendored_files
@@ -65,7 +65,8 @@ def build(
             asm.copy_tree(name, root / name)
     snapshot = python_snapshot(root, versions["pyodide"], log)
     asm.copy(PYTHON_SNAPSHOT, snapshot)
-    asm.write("app/runtime.js", runtime_js(origin, versions, hub_host, snapshot_runtime_entry(snapshot)))
+    asm.write("app/runtime.js", runtime_js(origin, versions, hub_host, snapshot_runtime_entry(snapshot),
+                                           read_limits(root)))
     asm.copy_tree(f"models/{BIENCODER_ID}", ensure_biencoder(root, log))
     if flavour == "self-contained":
         for rel, source in vendored_files(root / "node_modules").items():

@@ -1,14 +1,48 @@
-"""dist/app/runtime.js: the generated RUNTIME object, the only place runtime URLs live."""
+"""dist/app/runtime.js: the generated RUNTIME object, the only place runtime URLs live, plus the input limits."""
 
 from __future__ import annotations
 
+import ast
 import json
+import re
+from pathlib import Path
 from typing import Mapping
 
+from .core import BuildError
 from .urls import PAGE_PYODIDE, cdn_urls
 
+LIMITS_FILE = "py/reranker/limits.py"
+UPPER_CASE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def read_limits(root: Path) -> dict[str, int]:
+    """Every top-level UPPER_CASE int constant of py/reranker/limits.py, by name, in file order (parsed, not run)."""
+    path = root / LIMITS_FILE
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, SyntaxError) as exc:
+        raise BuildError(f"cannot read the input limits from {path}: {exc}") from exc
+    limits: dict[str, int] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if not (isinstance(target, ast.Name) and UPPER_CASE.match(target.id)):
+            continue
+        try:
+            constant = ast.literal_eval(value)
+        except ValueError:
+            continue  # an expression, not a literal: not a limit the page can copy
+        if isinstance(constant, int) and not isinstance(constant, bool):
+            limits[target.id] = constant
+    return limits
+
+
 def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: str,
-               python_snapshot_entry: Mapping[str, object]) -> str:
+               python_snapshot_entry: Mapping[str, object], limits: Mapping[str, int]) -> str:
     """Source of dist/app/runtime.js: the only place runtime URLs live."""
     flavour = "cdn" if cdn_origin else "self-contained"
     if cdn_origin:
@@ -26,6 +60,7 @@ def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: st
         "bundledModelsPath": "../models/",
         "remoteHost": hub_host,
         "versions": dict(versions),
+        "limits": dict(limits),
     }
     body = json.dumps(runtime, indent=2)
     return (

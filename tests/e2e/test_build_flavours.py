@@ -130,6 +130,13 @@ def test_hub_host_flag_sets_runtime_and_policy(build_variant: Any, build_module:
     assert "huggingface" not in csp
 
 
+def test_runtime_carries_the_input_limits_in_both_flavours(dist_dir: Path, build_variant: Any) -> None:
+    """RUNTIME.limits holds py/reranker/limits.py's constants by name, so the page never copies them by hand."""
+    for dist in (dist_dir, build_variant("--cdn")):
+        limits = runtime_object(dist)["limits"]
+        assert limits["MAX_TOTAL_CHARS"] == 2_000_000 and limits["MAX_PASSAGES"] == 2_000, limits
+
+
 def test_bad_hub_host_is_rejected_with_a_clear_line(tmp_path: Path) -> None:
     """A hub host that is not an http(s) URL fails before anything is written."""
     proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--out", str(tmp_path / "d"),
