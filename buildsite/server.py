@@ -88,7 +88,12 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 def make_handler(directory: Path) -> type[SiteHandler]:
     """A SiteHandler class serving `directory` with its own `_headers` file."""
     directory = Path(directory).absolute()
-    return type("Handler", (SiteHandler,), {"site_dir": directory, "headers_path": directory / "_headers"})
+
+    class Handler(SiteHandler):
+        site_dir = directory
+        headers_path = directory / "_headers"
+
+    return Handler
 
 
 def start_server(
