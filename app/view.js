@@ -3,11 +3,11 @@
 // Contract (docs/ARCHITECTURE.md, "View"):
 //   new ResultList(olElement, {reducedMotion})   reducedMotion: true | false | undefined (auto, media query)
 //   list.render(rows, {cutAfter})                rows in display order; call at most once per animation frame
-//   renderCompare(container, columns, options)   side-by-side rank columns with metrics
 //
 // Every row is written with text nodes only (never innerHTML), so user text can't become markup.
 
 import { onIdle } from "./idle.js";
+import { el, visuallyHidden, REL_LABEL, REL_ICON } from "./view-dom.js";
 
 const DEFAULTS = {
   reducedMotion: undefined, // undefined: follow (prefers-reduced-motion: reduce), live
@@ -24,20 +24,6 @@ const DEFAULTS = {
   newRowsPerFrame: 40,      // rows created per render; the rest follow in the next frames, top of the order first
   staleBudgetMs: 8,         // long lists: idle time per slice spent writing new ranks into far-off rows
 };
-
-const REL_LABEL = { 2: "answers the query", 1: "partly relevant", 0: "not relevant" };
-const REL_ICON = { 2: "✓", 1: "◐", 0: "" };
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
-
-function hidden(text) {
-  return el("span", "visually-hidden", text);
-}
 
 /** Longest increasing subsequence of `seq` (entries < 0 are ignored); returns the set of kept positions. */
 function lisPositions(seq) {
@@ -96,11 +82,11 @@ function makeRowTemplate() {
   const li = el("li", "passage");
   const rank = el("div", "passage-rank");
   const rankNow = el("span", "rank-now");
-  rankNow.append(hidden("Rank "), document.createTextNode(""));
+  rankNow.append(visuallyHidden("Rank "), document.createTextNode(""));
   const change = el("span", "rank-change");
   const changeGlyph = el("span", "rank-change-glyph");
   changeGlyph.setAttribute("aria-hidden", "true");
-  change.append(changeGlyph, hidden(""));
+  change.append(changeGlyph, visuallyHidden(""));
   rank.append(rankNow, el("span", "rank-was"), change);
 
   const body = el("div", "passage-body");
@@ -125,7 +111,7 @@ function makeRowTemplate() {
   const box = el("input");
   box.type = "checkbox";
   box.className = "relevance-box";
-  label.append(box, el("span", "relevance-text", "Relevant"), hidden(""));
+  label.append(box, el("span", "relevance-text", "Relevant"), visuallyHidden(""));
   relevance.append(mark, label);
 
   li.append(rank, body, score, relevance);
@@ -685,7 +671,7 @@ export class ResultList {
       const b = Math.min(end, win.end);
       if (a > start) nodes.push(document.createTextNode(text.slice(start, a)));
       const mark = el("mark", "passage-window");
-      mark.append(hidden("Best window: "), document.createTextNode(text.slice(a, b)));
+      mark.append(visuallyHidden("Best window: "), document.createTextNode(text.slice(a, b)));
       nodes.push(mark);
       if (end > b) nodes.push(document.createTextNode(text.slice(b, end)));
     } else {
@@ -754,175 +740,4 @@ export class ResultList {
     rec.expanded = !rec.expanded;
     this.writeText(rec);
   }
-}
-
-// ---- compare columns ------------------------------------------------------------------------
-
-const compareState = new WeakMap(); // container -> {observer, draw}
-
-function relevanceLookup(relevance) {
-  if (!relevance) return () => null;
-  if (relevance instanceof Map) return (i) => (relevance.has(i) ? relevance.get(i) : null);
-  return (i) => {
-    const v = relevance[i];
-    return v === 0 || v === 1 || v === 2 ? v : null;
-  };
-}
-
-function snippet(text, max = 70) {
-  const clean = String(text ?? "").replace(/\s+/g, " ").trim();
-  return clean.length > max ? `${clean.slice(0, max - 1).trimEnd()}…` : clean;
-}
-
-function formatMetric(value) {
-  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(3) : "–";
-}
-
-/**
- * Render side-by-side rank columns (e.g. original / BM25 / bi-encoder / cross-encoder).
- * columns: [{id, label, order: [index...], metrics: {ndcg, mrr} | null, pending: bool, note?: string}]
- * options: {relevance: array|object|Map by index (0|1|2|null), texts: [string] by index,
- *           k: cut-off shown in the metric label (default 5), limit: rows per column (default 10)}
- */
-export function renderCompare(container, columns, options = {}) {
-  const rel = relevanceLookup(options.relevance);
-  const texts = options.texts || [];
-  const k = Number.isInteger(options.k) && options.k > 0 ? options.k : 5;
-  const limit = Number.isInteger(options.limit) && options.limit > 0 ? options.limit : 10;
-
-  container.classList.add("compare");
-  const grid = el("div", "compare-grid");
-  grid.style.setProperty("--compare-cols", String(Math.max(1, columns.length)));
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("class", "compare-lines");
-  svg.setAttribute("aria-hidden", "true");
-  grid.append(svg);
-
-  for (const column of columns) {
-    const order = Array.isArray(column.order) ? column.order : [];
-    const section = el("section", "compare-col");
-    section.dataset.column = String(column.id);
-    if (column.pending) { section.classList.add("is-pending"); section.setAttribute("aria-busy", "true"); }
-    const head = el("header", "compare-head");
-    const title = el("h3", "compare-title", column.label);
-    head.append(title);
-    const metrics = el("p", "compare-metrics");
-    if (column.metrics) {
-      const ndcg = el("span", "metric");
-      ndcg.append(el("span", "metric-label", `nDCG@${k}`), " ", el("span", "metric-value", formatMetric(column.metrics.ndcg)));
-      const mrr = el("span", "metric");
-      mrr.append(el("span", "metric-label", "MRR"), " ", el("span", "metric-value", formatMetric(column.metrics.mrr)));
-      metrics.append(ndcg, mrr);
-    } else {
-      metrics.append(el("span", "metric metric-none", column.pending ? "scoring…" : "no labels"));
-    }
-    if (column.pending) metrics.append(el("span", "badge badge-pending", "pending"));
-    head.append(metrics);
-    if (column.note) head.append(el("p", "compare-note", column.note));
-    section.append(head);
-
-    const list = el("ol", "compare-list");
-    list.setAttribute("aria-label", `${column.label} ranking`);
-    const addItem = (index, rankNo, beyond) => {
-      const r = rel(index);
-      const item = el("li", `compare-item${beyond ? " is-beyond" : ""}${rankNo <= k ? " is-topk" : ""}`);
-      item.dataset.index = String(index);
-      if (r !== null) item.dataset.relevance = String(r);
-      item.append(el("span", "ci-rank", rankNo));
-      const mark = el("span", "ci-mark", r === null ? "" : REL_ICON[r]);
-      mark.setAttribute("aria-hidden", "true");
-      item.append(mark);
-      const label = el("span", "ci-text");
-      label.append(el("span", "ci-orig", `#${index + 1}`), " ", snippet(texts[index]));
-      if (r === 2 || r === 1) label.append(hidden(` (${REL_LABEL[r]})`));
-      item.append(label);
-      item.title = String(texts[index] ?? "").slice(0, 400);
-      list.append(item);
-    };
-    order.slice(0, limit).forEach((index, i) => addItem(index, i + 1, false));
-    const further = [];
-    order.slice(limit).forEach((index, i) => { if ((rel(index) ?? 0) > 0) further.push([index, limit + i + 1]); });
-    if (further.length) {
-      const gap = el("li", "compare-gap", `… ${order.length - limit} more; relevant further down:`);
-      list.append(gap);
-      for (const [index, rankNo] of further) addItem(index, rankNo, true);
-    }
-    if (!order.length) list.append(el("li", "compare-gap", column.pending ? "waiting for scores…" : "no passages"));
-    section.append(list);
-    grid.append(section);
-  }
-
-  container.replaceChildren(grid);
-
-  const draw = () => {
-    drawCompareLines(grid, svg);
-    // A sideways-scrolling comparison must be reachable by keyboard (WCAG 2.1.1).
-    const scrolls = container.scrollWidth > container.clientWidth + 1;
-    if (scrolls && container.getAttribute("tabindex") !== "0") {
-      container.setAttribute("tabindex", "0");
-      container.setAttribute("role", "region");
-      container.setAttribute("aria-label", "Rank comparison, scrolls sideways");
-    } else if (!scrolls && container.getAttribute("aria-label") === "Rank comparison, scrolls sideways") {
-      container.removeAttribute("tabindex");
-      container.removeAttribute("role");
-      container.removeAttribute("aria-label");
-    }
-  };
-  let state = compareState.get(container);
-  if (!state) {
-    state = { draw };
-    if (typeof ResizeObserver === "function") {
-      state.observer = new ResizeObserver(() => state.draw());
-      state.observer.observe(container);
-    }
-    const highlight = (event) => {
-      const item = event.target.closest ? event.target.closest(".compare-item") : null;
-      const index = item ? item.dataset.index : null;
-      for (const node of container.querySelectorAll(".compare-item.is-linked")) node.classList.remove("is-linked");
-      if (index !== null) {
-        for (const node of container.querySelectorAll(`.compare-item[data-index="${CSS.escape(index)}"]`)) node.classList.add("is-linked");
-      }
-    };
-    container.addEventListener("pointerover", highlight);
-    container.addEventListener("pointerleave", () => {
-      for (const node of container.querySelectorAll(".compare-item.is-linked")) node.classList.remove("is-linked");
-    });
-    compareState.set(container, state);
-  }
-  state.draw = draw;
-  draw();
-  return grid;
-}
-
-function drawCompareLines(grid, svg) {
-  if (!grid.isConnected) return;
-  const box = grid.getBoundingClientRect();
-  const cols = Array.from(grid.querySelectorAll(".compare-col"));
-  const positions = cols.map((col) => {
-    const map = new Map();
-    for (const item of col.querySelectorAll(".compare-item[data-relevance]")) {
-      const r = Number(item.dataset.relevance);
-      if (r < 1) continue;
-      const rect = item.getBoundingClientRect();
-      map.set(item.dataset.index, { r, left: rect.left - box.left, right: rect.right - box.left, y: rect.top - box.top + rect.height / 2 });
-    }
-    return map;
-  });
-  svg.setAttribute("width", String(Math.ceil(box.width)));
-  svg.setAttribute("height", String(Math.ceil(box.height)));
-  svg.setAttribute("viewBox", `0 0 ${Math.ceil(box.width)} ${Math.ceil(box.height)}`);
-  const lines = [];
-  for (let c = 0; c + 1 < positions.length; c++) {
-    for (const [index, a] of positions[c]) {
-      const b = positions[c + 1].get(index);
-      if (!b) continue;
-      const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-      const x1 = a.right, x2 = b.left, mid = (x1 + x2) / 2;
-      path.setAttribute("d", `M${x1},${a.y} C${mid},${a.y} ${mid},${b.y} ${x2},${b.y}`);
-      path.setAttribute("class", `compare-link rel-${a.r}`);
-      path.dataset.index = index;
-      lines.push(path);
-    }
-  }
-  svg.replaceChildren(...lines);
 }
