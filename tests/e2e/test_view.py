@@ -1,4 +1,4 @@
-"""The result-list view (app/view.js + static/style.css) in real Chromium, and the shipped presets.
+"""The result-list view (app/view.js, app/compare-view.js + static/style.css) in real Chromium, and the shipped presets.
 
 The view is loaded from the built site (dist/app/view.js, dist/static/style.css) into a small fixture
 page on the same origin, so these tests exercise rendering and animation without waiting for Python
@@ -46,6 +46,7 @@ SETUP_JS = """
 async (base) => {
   const view = await import(base + "app/view.js");
   window.view = view;
+  window.compareView = await import(base + "app/compare-view.js");
   window.list = new view.ResultList(document.querySelector("#results"));
   window.texts = [];
   window.makeRows = (order, scores, {threshold = 0.3, relevance = null, windows = null} = {}) =>
@@ -74,7 +75,7 @@ async (base) => {
 
 
 def open_fixture(page: Any, base_url: str, texts: list[str]) -> None:
-    """Open the fixture page on the served origin and load view.js from the build into it."""
+    """Open the fixture page on the served origin and load view.js and compare-view.js from the build into it."""
     url = base_url + "view-fixture.html"
     page.route(url, lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=FIXTURE_HTML))
     page.goto(url)
@@ -364,7 +365,7 @@ def test_compare_columns_show_where_relevant_passages_went(page: Any, base_url: 
     open_fixture(page, base_url, texts)
     result = page.evaluate("""() => {
       const relevance = [0, 2, 0, 1, 0, 0];
-      view.renderCompare(document.querySelector('#compare'), [
+      compareView.renderCompare(document.querySelector('#compare'), [
         {id: 'original', label: 'Original', order: [0, 1, 2, 3, 4, 5], metrics: {ndcg: 0.61, mrr: 0.5}},
         {id: 'bm25', label: 'BM25', order: [2, 0, 3, 1, 4, 5], metrics: {ndcg: 0.48, mrr: 0.25}},
         {id: 'bi', label: 'Bi-encoder', order: [], metrics: null, pending: true},
@@ -403,7 +404,7 @@ def test_rendered_results_pass_axe(page: Any, base_url: str, theme: str, width: 
       const order = [...Array(n).keys()].sort((a, b) => (scores[b] ?? -1) - (scores[a] ?? -1));
       const s = texts[6].indexOf('On the summit');
       list.render(makeRows(order, scores, {relevance, windows: {6: {start: s, end: s + 140}}}), {cutAfter: 4});
-      view.renderCompare(document.querySelector('#compare'), [
+      compareView.renderCompare(document.querySelector('#compare'), [
         {id: 'original', label: 'Original', order: [...Array(n).keys()], metrics: {ndcg: 0.5, mrr: 0.14}},
         {id: 'bm25', label: 'BM25', order: [...order].reverse(), metrics: {ndcg: 0.7, mrr: 0.5}},
         {id: 'ce', label: 'Cross-encoder', order, metrics: {ndcg: 0.9, mrr: 1}, pending: true},
