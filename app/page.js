@@ -7,7 +7,8 @@
 // app/view.js. The shell (inputs, presets, model picker, model download) works before Python has loaded;
 // a Rerank pressed early is queued and runs once Python and the model are ready.
 
-import { ResultList, renderCompare } from "./view.js";
+import { ResultList } from "./view.js";
+import { renderCompare } from "./compare-view.js";
 import { Scorer, loadCatalog } from "./scorer.js";
 import { RUNTIME } from "./runtime.js";
 import { onIdle, nextFrame } from "./idle.js";
