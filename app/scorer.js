@@ -1,7 +1,7 @@
 // Main-thread client of the scoring worker (app/scorer-worker.js). Promise + callback API, one request id per
 // call, and a guarantee that no stale result (from a superseded score or a previous model) reaches the caller.
 //
-//   import { Scorer, loadCatalog, toProbability } from "./scorer.js";
+//   import { Scorer, loadCatalog } from "./scorer.js";
 //   const scorer = new Scorer();                                   // RUNTIME from ./runtime.js
 //   const info = await scorer.load(entry, {backend: "wasm", onProgress: (p) => ...});   // -> the `ready` message
 //   const done = await scorer.score(pairs, {onResult: (r) => ...});   // r: a `result`; done: the `done` message
@@ -34,12 +34,6 @@ export async function loadCatalog(url = new URL("../static/models.json", import.
   const resp = await fetch(url);
   if (!resp.ok) throw new Error(`The model list (${url}) could not be loaded (HTTP ${resp.status}).`);
   return resp.json();
-}
-
-/** Map a raw logit to 0..1 according to the catalog's `calibration`. */
-export function toProbability(logit, calibration = "sigmoid") {
-  if (calibration === "identity") return Math.min(1, Math.max(0, logit));
-  return 1 / (1 + Math.exp(-logit));
 }
 
 let nextId = 1;
