@@ -1,12 +1,10 @@
 // Main-thread client of the scoring worker (app/scorer-worker.js). Promise + callback API, one request id per
 // call, and a guarantee that no stale result (from a superseded score or a previous model) reaches the caller.
 //
-//   import { Scorer, loadCatalog, toProbability } from "./scorer.js";
+//   import { Scorer, loadCatalog } from "./scorer.js";
 //   const scorer = new Scorer();                                   // RUNTIME from ./runtime.js
-//   const info = await scorer.load(entry, {backend: "wasm", onProgress: (p) => ...});
-//        // -> {model, backend, threads, fromCache, loadMs, fallbackReason, maxLength, files}
-//   const done = await scorer.score(pairs, {onResult: (r) => ...});   // pairs: [{key, query, text}]
-//        // r: {key, index, logit, tokens, model};  done: {pairs, ms, firstResultMs, cancelled, batches, ...}
+//   const info = await scorer.load(entry, {backend: "wasm", onProgress: (p) => ...});   // -> the `ready` message
+//   const done = await scorer.score(pairs, {onResult: (r) => ...});   // r: a `result`; done: the `done` message
 //   scorer.cancel();           // the pending score() resolves with {cancelled: true}; no result after this call
 //   scorer.terminate();
 //
@@ -15,17 +13,7 @@
 // is called); a load superseded by a newer load() resolves {superseded: true}. Errors reject with an Error
 // whose `message` is a sentence for the user and `detail` the raw cause. If the worker dies, pending calls
 // reject, and the next call starts a fresh worker and reloads the last model first.
-//
-// Protocol extensions beyond docs/ARCHITECTURE.md (all optional, all additive):
-//   load.options: {threads, inference: "session"|"model", graphOptimizationLevel, foldWeights, batchTokens,
-//                  maxBatch, firstBatch, cache: false}
-//   ready: + fallbackReason, cacheNote, maxLength, inputNames, files [{file, bytes, fromCache}]
-//   progress: + status ("initiate"|"download"|"progress"|"done")
-//   score: + queue (do not supersede), returnIds (result carries ids/typeIds)
-//   result: + index (position in the request), model (catalog id), ids/typeIds when asked
-//   done: + batches, tokenizeMs, inferMs, model, backend, threads
-//   error: + phase ("load"|"score"), superseded (a load replaced before it started), restart (the worker can
-//          no longer create sessions; the client replaces it transparently on the next call)
+// The messages and all their fields: docs/ARCHITECTURE.md, "Scoring worker protocol".
 
 import { RUNTIME } from "./runtime.js";
 
@@ -46,12 +34,6 @@ export async function loadCatalog(url = new URL("../static/models.json", import.
   const resp = await fetch(url);
   if (!resp.ok) throw new Error(`The model list (${url}) could not be loaded (HTTP ${resp.status}).`);
   return resp.json();
-}
-
-/** Map a raw logit to 0..1 according to the catalog's `calibration`. */
-export function toProbability(logit, calibration = "sigmoid") {
-  if (calibration === "identity") return Math.min(1, Math.max(0, logit));
-  return 1 / (1 + Math.exp(-logit));
 }
 
 let nextId = 1;

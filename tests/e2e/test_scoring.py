@@ -494,3 +494,44 @@ def test_biencoder_worker_cosines_match_native(page: Any, hub_site: HubSite, bui
         assert -1.0 <= got[f"p{i}"] <= 1.0
         assert abs(got[f"p{i}"] - expected) < 0.01, f"pair {i}: browser cosine {got[f'p{i}']:.4f} vs native {expected:.4f}"
     assert got["p0"] > got["p1"] and got["p0"] > got["p2"] and got["p3"] > got["p4"]
+
+
+BIENCODER_IDS_JS = """
+async ([entry, pairs]) => {
+  const {S} = window.scoring;
+  const bi = new S.Scorer({workerUrl: new URL('./app/biencoder-worker.js', location.href)});
+  await bi.load(entry);
+  const results = [];
+  await bi.score(pairs, {onResult: (r) => results.push(r), returnIds: true});
+  bi.terminate();
+  return results;
+}
+"""
+
+
+def test_biencoder_worker_token_ids_match_hf_tokenizers(page: Any, hub_site: HubSite, build_module: Any,
+                                                        tmp_path: Path) -> None:
+    """The bi-encoder's single-text encoding ([CLS] text [SEP], cut to max_length) gives exactly the ids and type
+    ids of HF tokenizers with truncation: the worker's one use of the tokenizer's post-processor on one sequence."""
+    from tokenizers import Tokenizer
+
+    from support.scoring import make_biencoder_dir
+
+    model_dir = make_biencoder_dir(tmp_path / "bi")
+    hub_id = "vector-test/all-minilm-l6-v2-ids"
+    hub_site.mirror.add_model(hub_id, model_dir)
+    max_length = 32
+    entry = {"id": hub_id, "kind": "bi-encoder", "label": "all-MiniLM-L6-v2 (bi-encoder)", "source": "hub",
+             "path": hub_id, "dtype": "q8", "size_bytes": None, "max_length": max_length, "calibration": "identity"}
+    texts = ["Tides are caused by the gravitational pull of the moon.", "東京は今日晴れで、最高気温は二十五度です。",
+             "emoji 😀 and a literal [SEP] in the text", "", "a long passage " * 20]
+    open_host(page, hub_site.url, hub_site.dist, build_module)
+    results = {r["key"]: r for r in page.evaluate(BIENCODER_IDS_JS, [entry, as_pairs([("q", t) for t in texts])])}
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_length=max_length)
+    for i, text in enumerate(texts):
+        enc = tok.encode(text)
+        assert results[f"p{i}"]["ids"] == enc.ids, f"token ids differ for {text[:40]!r}"
+        assert results[f"p{i}"]["typeIds"] == enc.type_ids, f"token type ids differ for {text[:40]!r}"
+    assert len(results[f"p{len(texts) - 1}"]["ids"]) == max_length, "the long text must exercise truncation"
