@@ -5,11 +5,8 @@ share round trip. The package files are fetched from the server, exactly as the 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
-
-from harness.paths import ROOT
 
 PYODIDE_TIMEOUT_MS = 180_000
 
@@ -118,10 +115,7 @@ async ({base, files, scenario, foreignShare}) => {
 
 
 def run_in_cpython(foreign_share: str | None) -> dict:
-    """The scenario under this interpreter, importing the same source tree."""
-    py_dir = str(ROOT / "py")
-    if py_dir not in sys.path:
-        sys.path.insert(0, py_dir)
+    """The scenario under this interpreter, importing the same source tree (py/ is on sys.path: tests/conftest.py)."""
     namespace: dict[str, Any] = {}
     exec(compile(SCENARIO, "scenario", "exec"), namespace)  # noqa: S102 - our own fixed source, run in both
     return json.loads(json.dumps(namespace["run_scenario"](foreign_share)))
