@@ -103,12 +103,12 @@ def check_update(previous, update, n):
     for i in range(n):
         assert update.row(i).move == previous.ranks[i] - update.ranks[i]
     assert update.sunk_count == sum(1 for r in rows if r.sunk)
-    # rows not `touched` kept their own facts; the patch carries exactly the touched rows
+    # rows not `touched` kept their own facts; a partial view carries exactly the touched rows
     assert set(update.touched) <= set(update.changed)
     for i in set(range(n)) - set(update.touched):
         assert previous.facts[i] == update.facts[i]
-    patch = view_json(update, full=False)
-    assert [r["index"] for r in patch["rows"]] == update.touched and patch["order"] == update.order
+    partial = view_json(update, full=False)
+    assert [r["index"] for r in partial["rows"]] == update.touched and partial["order"] == update.order
     assert [r.in_top_k for r in rows] == [update.top_k is not None and r.rank <= update.top_k for r in rows]
 
 

@@ -298,8 +298,8 @@ def test_view_json_sends_only_rows_whose_own_facts_changed():
     update = session.add_score(session.pending_pairs()[3]["key"], 4.0)
     assert update.changed == [0, 1, 2, 3]              # 0-2 shifted down one place
     assert update.touched == [3]
-    patch = json.loads(json.dumps(view_json(update, full=False)))
-    assert patch["order"] == [3, 0, 1, 2, 4] and [r["index"] for r in patch["rows"]] == [3]
-    assert patch["rows"][0]["state"] == "scored" and patch["sunk"] == 0
+    partial = json.loads(json.dumps(view_json(update, full=False)))
+    assert partial["order"] == [3, 0, 1, 2, 4] and [r["index"] for r in partial["rows"]] == [3]
+    assert partial["rows"][0]["state"] == "scored" and partial["sunk"] == 0
     assert session.set_relevance(1, 2).touched == [1]
     assert session.set_threshold(0.99).touched == [3]  # sank: its own "sunk" fact changed
