@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reranker import (InputError, RankingSession, RerankerError, ScoreCache, calibration_for, parse_passages,
-                      passage_budget, split_windows)
+                      passage_budget, split_windows, view_json)
 from reranker.bm25 import term_counts
 from reranker.parse import ParseResult, Passage, clean_query
 
@@ -54,22 +54,6 @@ def _labels_lookup(pairs: Sequence[Sequence[Any]] | None) -> dict[str, int]:
         if len(item) == 2 and isinstance(item[0], str) and item[1] in (0, 1, 2):
             out[item[0]] = int(item[1])
     return out
-
-
-# Row fields that follow from the row's place in `order` (rank = position + 1, change = index - position, move,
-# in top-k = rank <= topK): left out, so a re-sort that shifts 1,000 rows by one place sends only the rows whose
-# own facts changed (Update.touched), not 1,000 rows. The view derives rank and change from the position.
-_POSITIONAL = ("text", "rank", "changeVsOriginal", "move", "inTopK")
-
-
-def _row(row: Any) -> dict:
-    """Row for the view without its text (the page keeps texts by index from `start`) or positional fields."""
-    data = row.to_dict()
-    for name in _POSITIONAL:
-        del data[name]
-    if data["window"] is not None:
-        data["window"] = {"start": data["window"]["start"], "end": data["window"]["end"]}
-    return data
 
 
 class PageGlue:
@@ -154,49 +138,35 @@ class PageGlue:
         pairs = session.pending_pairs()
         return {"slot": slot, "session": session.id, "query": session.query,
                 "texts": [p.text for p in session.passages], "relevance": session.relevance,
-                "pairs": pairs, "cached": session.view().pairs_total - len(pairs), "notices": notices,
-                "view": self._view(session, full=True)}
+                "pairs": pairs, "cached": session.pairs_total - len(pairs), "notices": notices,
+                "view": view_json(session.view(), full=True)}
 
     def add(self, slot: str, results: Sequence[Mapping]) -> dict:
-        """Feed a batch of worker results ({key, logit, tokens}); returns the changed rows and the new order."""
+        """Feed a batch of worker results ({key, logit, tokens}); returns the new order and the touched rows."""
         session = self.sessions[slot]
         session.add_scores(results)
-        return self._view(session, full=False)
+        return view_json(session.view(), full=False)
 
     def cancel(self, slot: str) -> dict:
         """Stop a run: pending rows stay pending, later scores are only cached."""
         session = self.sessions.get(slot)
-        return self._view(session.cancel(), full=True) if session else {"cancelled": True}
+        return view_json(session.cancel(), full=True) if session else {"cancelled": True}
 
     def settings(self, slot: str, threshold: float | None, top_k: int | None) -> dict:
         """Change threshold and top-k cut: a new view, no re-scoring."""
         session = self.sessions[slot]
         session.set_view(threshold, top_k)
-        return self._view(session, full=False)
+        return view_json(session.view(), full=False)
 
     def relevance(self, slot: str, index: int, relevance: int | None) -> dict:
         """Label a passage (metrics update); returns the view."""
         session = self.sessions[slot]
         session.set_relevance(int(index), relevance)
-        return self._view(session, full=False)
+        return view_json(session.view(), full=False)
 
     def view(self, slot: str) -> dict:
         """The full current view of a slot."""
-        return self._view(self.sessions[slot], full=True)
-
-    def _view(self, session: RankingSession, full: bool) -> dict:
-        """What the page renders: rows (all, or only those whose own facts changed), order, cut, top result."""
-        update = session.view()
-        indexes = update.order if full else update.touched
-        top = None
-        if update.done and update.order:
-            first = update.row(update.order[0])
-            top = {"index": first.index, "score": first.score, "sunk": first.sunk}
-        return {"session": session.id, "order": list(update.order), "rows": [_row(update.row(i)) for i in indexes],
-                "full": full, "scored": update.scored, "total": update.total, "pairsDone": update.pairs_done,
-                "pairsTotal": update.pairs_total, "done": update.done, "cancelled": update.cancelled,
-                "threshold": update.threshold, "topK": update.top_k, "cutAfter": update.top_k,
-                "sunk": update.sunk_count, "detail": update.event_detail(), "top": top}
+        return view_json(self.sessions[slot].view(), full=True)
 
     # -- compare columns, export, share ---------------------------------------------------------------
 

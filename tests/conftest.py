@@ -10,6 +10,7 @@ Fixtures (see tests/harness for helpers):
                             127.0.0.1, console error or uncaught error (opt out: @pytest.mark.allow_console_errors)
   build_variant(*args)      -> Path of a build made with extra `build.py build` args, cached per args
   serve_directory(path, cors=False, use_headers_file=True, intercept=None, report_csp=True) -> base URL
+  cdn_mirror -> str         base URL of a loopback stand-in for jsDelivr (the lockfile's packages), per module
   csp_reports -> list[dict]  CSP violation reports (page AND workers) posted to any site server this session;
                             `page` fails a test that produced one (sites are served with `report-uri`)
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,11 @@ from typing import Any
 import pytest
 
 from harness import GuardedContext, launch_options, load_build_module, load_buildsite, save_screenshot, start_test_server
-from harness.paths import ROOT
+from harness.paths import PY_DIR, ROOT, lockfile_versions
+
+# Every test imports the same `reranker` package (and glue.py) the page loads, from py/.
+if str(PY_DIR) not in sys.path:
+    sys.path.insert(0, str(PY_DIR))
 
 BUILD_CACHE = ROOT / ".pytest_cache" / "reranker-builds"
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin"}
@@ -132,6 +138,21 @@ def serve_directory(csp_reports: list[dict[str, Any]]) -> Iterator[Callable[...,
 def base_url(dist_dir: Path, serve_directory: Callable[..., str]) -> str:
     """URL of the self-contained build, served with exactly the headers of `build.py serve`."""
     return serve_directory(dist_dir)
+
+
+@pytest.fixture(scope="module")
+def cdn_mirror(tmp_path_factory: pytest.TempPathFactory, serve_directory: Any) -> str:
+    """A loopback stand-in for jsDelivr: the lockfile's packages under jsDelivr's URL layout, with CORS."""
+    root = tmp_path_factory.mktemp("cdn-mirror")
+    locked = lockfile_versions()
+    node_modules = ROOT / "node_modules"
+    layout = {f"npm/{name}@{locked[name]}": node_modules / name
+              for name in ("@pyscript/core", "@huggingface/transformers", "onnxruntime-web")}
+    layout[f"pyodide/v{locked['pyodide']}/full"] = node_modules / "pyodide"
+    for rel, target in layout.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to(target, target_is_directory=True)
+    return serve_directory(root, cors=True, use_headers_file=False).rstrip("/")
 
 
 @pytest.fixture(scope="session")

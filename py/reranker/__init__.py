@@ -3,7 +3,7 @@ export and share links. Pure stdlib; runs in CPython 3.11+ and Pyodide.
 
 Typical use from the page glue::
 
-    from reranker import (RankingSession, ScoreCache, parse_passages, calibration_for, to_json,
+    from reranker import (RankingSession, ScoreCache, parse_passages, calibration_for, view_json, to_json,
                           encode_share, decode_share, ShareState, InputError, ShareError)
 
     cache = ScoreCache()                                   # keep one for the page's lifetime
@@ -12,8 +12,8 @@ Typical use from the page glue::
                              calibration=calibration_for(model), cache=cache, threshold=0.5, top_k=5)
     pairs = session.pending_pairs()                        # [{key, query, text}] -> worker "score" message
     update = session.add_scores([{"key": k, "logit": x}])  # any order, one or a batch per animation frame
-    update.patch()                                         # per frame: {order, counters, rows of `touched`}
-    update.order, update.changed, update.row(i)            # display order, indexes whose row changed, one Row
+    view_json(update, full=False)                          # what the page gets: {order, counters, rows of `touched`}
+    update.order, update.touched, update.row(i)            # display order, indexes whose own facts changed, one Row
     session.set_view(threshold=0.3, top_k=3)               # view change in one update, no re-scoring
     session.metrics(k=5)                                   # {"original"|"bm25"|"cross_encoder": {ndcg, mrr, ...}}
     to_json(session); to_markdown(session); to_csv(session)
@@ -32,9 +32,11 @@ from .errors import InputError, RerankerError, ShareError
 from .limits import MAX_PASSAGE_CHARS, MAX_PASSAGES, MAX_QUERY_CHARS, MAX_TOTAL_CHARS
 from .metrics import compare_orders, dcg_at_k, evaluate, has_labels, mrr, ndcg_at_k, precision_at_k, recall_at_k
 from .parse import MODES, Notice, ParseResult, Passage, normalize_query, parse_passages
-from .session import RankingSession, Row, Update, passages_from_texts
+from .rows import Facts, Row, Update
+from .session import RankingSession
 from .tokenize import estimate_tokens, fold, tokenize
 from .windows import Window, passage_budget, split_windows
+from .wire import row_json, view_json
 
 __version__ = "0.1.0"
 
@@ -54,11 +56,12 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "CALIBRATIONS", "MAX_PASSAGES", "MAX_PASSAGE_CHARS", "MAX_QUERY_CHARS", "MAX_TOTAL_CHARS", "MODES",
+    "CALIBRATIONS", "MAX_PASSAGES", "MAX_PASSAGE_CHARS", "MAX_QUERY_CHARS", "MAX_TOTAL_CHARS", "MODES", "Facts",
     "InputError", "Notice", "ParseResult", "Passage", "RankingSession", "RerankerError", "Row", "ScoreCache",
     "ShareError", "ShareState", "Update", "Window", "bm25_order", "bm25_scores", "calibrate", "calibration_for",
     "compare_orders", "dcg_at_k", "decode_share", "encode_share", "estimate_tokens", "evaluate", "export_rows",
     "fold", "format_passages", "has_labels", "markdown_cell", "matches_preset", "mrr", "ndcg_at_k",
-    "normalize_query", "order_by_scores", "parse_passages", "passage_budget", "passages_from_texts",
-    "precision_at_k", "recall_at_k", "sigmoid", "split_windows", "to_csv", "to_json", "to_markdown", "tokenize",
+    "normalize_query", "order_by_scores", "parse_passages", "passage_budget",
+    "precision_at_k", "recall_at_k", "row_json", "sigmoid", "split_windows", "to_csv", "to_json", "to_markdown",
+    "tokenize", "view_json",
 ]

@@ -5,7 +5,8 @@ import html
 import io
 import json
 
-from .session import RankingSession, Row
+from .rows import Row
+from .session import RankingSession
 
 EXPORT_VERSION = 1
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

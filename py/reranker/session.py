@@ -20,122 +20,12 @@ from .calibration import calibrate
 from .errors import InputError
 from .limits import MAX_PASSAGES, MIN_WINDOW_TOKENS
 from .metrics import compare_orders, has_labels
-from .parse import Passage, normalize_query, _with_duplicates
+from .parse import Passage, _with_duplicates, normalize_query
+from .rows import Facts, Update
 from .tokenize import estimate_tokens
 from .windows import TokenCounter, Window, passage_budget, split_windows
 
 _session_ids = itertools.count(1)
-
-
-@dataclass(slots=True)
-class Row:
-    """One passage as shown: rank is 1-based display position; `move` (+ = up) is since the last update."""
-
-    index: int
-    text: str
-    rank: int
-    state: str                      # "pending" | "scored"
-    score: float | None             # calibrated 0-1
-    raw: float | None               # model output before calibration (max over windows)
-    sunk: bool
-    in_top_k: bool
-    move: int
-    change_vs_original: int         # original position - current position (+ = moved up)
-    relevance: int | None
-    window: Window | None           # winning window when the passage was split, else None
-    window_count: int
-    duplicate_of: int | None
-    truncated: bool                 # the real tokenizer reported the model saw a cut window
-
-    def to_dict(self) -> dict:
-        """JSON-able form matching the view's row contract (plus extras)."""
-        return {"index": self.index, "text": self.text, "rank": self.rank, "state": self.state,
-                "score": self.score, "raw": self.raw, "sunk": self.sunk, "inTopK": self.in_top_k,
-                "move": self.move, "changeVsOriginal": self.change_vs_original, "relevance": self.relevance,
-                "window": self.window.to_dict() if self.window else None, "windowCount": self.window_count,
-                "duplicateOf": self.duplicate_of, "truncated": self.truncated}
-
-
-@dataclass(slots=True)
-class _Info:
-    """Per-passage display facts that change only when that passage itself changes (never mutated)."""
-
-    text: str
-    state: str
-    score: float | None
-    raw: float | None
-    sunk: bool
-    relevance: int | None
-    window: Window | None
-    window_count: int
-    duplicate_of: int | None
-    truncated: bool
-
-
-@dataclass(slots=True)
-class Update:
-    """State after an arrival. Lists indexed by original index: `ranks`, `moves`; `order` is display order.
-
-    `changed` lists the original indexes whose row differs from the previous update (rank, move, score...);
-    `touched` the subset whose own facts changed (state, score, sunk, label, window), not just their place.
-    Rows are built on demand (`rows`, `row(i)`, `to_dict`) so an update stays cheap for 2,000 passages:
-    per frame, prefer `[u.row(i) for i in u.changed]` over `u.rows` (which builds all n rows).
-    """
-
-    order: list[int]
-    ranks: list[int]
-    moves: list[int]
-    changed: list[int]
-    scored: int
-    total: int
-    pairs_done: int
-    pairs_total: int
-    done: bool
-    cancelled: bool
-    threshold: float | None
-    top_k: int | None
-    revision: int
-    ignored: int
-    info: list[_Info]
-    sunk_count: int = 0
-    touched: list[int] = field(default_factory=list)
-
-    def row(self, index: int) -> Row:
-        """Row of one original index."""
-        rank, i = self.ranks[index], self.info[index]
-        return Row(index, i.text, rank, i.state, i.score, i.raw, i.sunk, self.top_k is not None and rank <= self.top_k,
-                   self.moves[index], index + 1 - rank, i.relevance, i.window, i.window_count, i.duplicate_of,
-                   i.truncated)
-
-    @property
-    def rows(self) -> list[Row]:
-        """All rows in display order."""
-        return [self.row(p) for p in self.order]
-
-    def event_detail(self) -> dict:
-        """`rerank:update` event detail: {order, scored, total}."""
-        return {"order": list(self.order), "scored": self.scored, "total": self.total}
-
-    def to_dict(self, only_changed: bool = False) -> dict:
-        """JSON-able form; `only_changed` sends just the rows in `changed` (order is always complete)."""
-        rows = [self.row(p) for p in self.changed] if only_changed else self.rows
-        return {**self._summary(), "rows": [r.to_dict() for r in rows], "changed": list(self.changed)}
-
-    def patch(self) -> dict:
-        """Smallest per-frame payload: the order plus full rows only for `touched` passages.
-
-        Everything else is derivable on the page: rank = position + 1, changeVsOriginal = index - position,
-        move = previous position - position, inTopK = rank <= topK. Typically 1-2 rows instead of ~n.
-        """
-        return {**self._summary(), "rows": [self.row(p).to_dict() for p in self.touched],
-                "touched": list(self.touched)}
-
-    def _summary(self) -> dict:
-        """Counters and settings shared by to_dict and patch."""
-        return {"order": list(self.order), "scored": self.scored, "total": self.total, "pairsDone": self.pairs_done,
-                "pairsTotal": self.pairs_total, "done": self.done, "cancelled": self.cancelled,
-                "threshold": self.threshold, "topK": self.top_k, "cutAfter": self.top_k,
-                "revision": self.revision, "ignored": self.ignored, "sunkCount": self.sunk_count}
 
 
 @dataclass(slots=True)
@@ -148,15 +38,6 @@ class _Slot:
     best: int | None = None
     raw: float | None = None
     score: float | None = None
-
-
-def passages_from_texts(texts: Sequence[str], relevance: Sequence[int | None] | None = None) -> list[Passage]:
-    """Passages from plain strings (already parsed/trimmed), duplicates flagged, labels attached."""
-    labels = list(relevance) if relevance is not None else [None] * len(texts)
-    if len(labels) != len(texts):
-        raise ValueError(f"Got {len(labels)} labels for {len(texts)} passages.")
-    items = [(text, f"passage {i + 1}", label) for i, (text, label) in enumerate(zip(texts, labels))]
-    return _with_duplicates(items, [])
 
 
 class RankingSession:
@@ -179,24 +60,21 @@ class RankingSession:
         self.top_k = _check_top_k(top_k)
         self.cancelled = False
         self.ignored = 0
-        self._revision = 0
         self._bm25: list[float] | None = None
         self._slots = self._plan_windows()
         self._by_text: dict[str, list[tuple[int, int]]] = {}
         for p, slot in enumerate(self._slots):
             for w, window in enumerate(slot.windows):
                 self._by_text.setdefault(self.window_text(p, w), []).append((p, w))
-        self._pairs_done = 0
         self._scored = 0
         self._settled: set[int] = set()
         self._fill_from_cache()
         self._order: list[int] = []
         self._keys: list[tuple] = []
         self._rank: list[int] = []
-        self._info: list[_Info] = []
-        self._moves: list[int] = []
-        self._moved: list[int] = []
-        self._last: Update = self._rebuild()
+        self._facts: list[Facts] = []
+        self._last: Update | None = None  # the first _rebuild has no previous update
+        self._last = self._rebuild()
 
     # -- construction ------------------------------------------------------------------------------
 
@@ -233,7 +111,6 @@ class RankingSession:
             if raw is not None:
                 for p, w in targets:
                     self._slots[p].raws[w] = raw
-                self._pairs_done += 1
         for p in range(len(self._slots)):
             self._settle(p)
 
@@ -273,6 +150,11 @@ class RankingSession:
     def done(self) -> bool:
         """True when every passage has a score."""
         return self._scored == len(self._slots)
+
+    @property
+    def pairs_total(self) -> int:
+        """Distinct (query, window text) pairs of this run, cached ones included."""
+        return len(self._by_text)
 
     # -- mutations ---------------------------------------------------------------------------------
 
@@ -322,7 +204,7 @@ class RankingSession:
         if len(flipped) * 4 > n:
             self._last = self._rebuild(flipped | crossing)
         else:
-            self._last = self._incremental(flipped, extra_changed=crossing)
+            self._last = self._incremental(flipped, crossing)
         return self._last
 
     def set_relevance(self, index: int, relevance: int | None) -> Update:
@@ -406,8 +288,6 @@ class RankingSession:
             if is_new:
                 slot.raws[tw] = raw
                 self._settle(tp)
-        if is_new:
-            self._pairs_done += 1
         return is_new or cut
 
     def _parse_key(self, key: str) -> tuple[int, int] | None:
@@ -439,11 +319,11 @@ class RankingSession:
         sunk = self.threshold is not None and slot.score < self.threshold
         return (2 if sunk else 0, -slot.raw, p)
 
-    def _make_info(self, p: int) -> _Info:
+    def _make_facts(self, p: int) -> Facts:
         """Display facts of passage p (uses its current sort key for the sunk flag)."""
         slot, passage = self._slots[p], self.passages[p]
         best = slot.best
-        return _Info(passage.text, "pending" if slot.raw is None else "scored", slot.score, slot.raw,
+        return Facts(p, passage.text, "pending" if slot.raw is None else "scored", slot.score, slot.raw,
                      self._keys[p][0] == 2, passage.relevance,
                      slot.windows[best] if best is not None and len(slot.windows) > 1 else None,
                      len(slot.windows), passage.duplicate_of, best is not None and slot.truncated[best])
@@ -454,31 +334,25 @@ class RankingSession:
         self._keys = [self._sort_key(p) for p in range(n)]
         self._sunk_count = sum(1 for key in self._keys if key[0] == 2)
         self._order = sorted(range(n), key=self._keys.__getitem__)
-        if refresh is None or not self._info:
-            self._info = [self._make_info(p) for p in range(n)]
+        if refresh is None or not self._facts:
+            self._facts = [self._make_facts(p) for p in range(n)]
             refresh = touched = set(range(n))
         else:
             touched = set()
             for p in refresh:
-                info = self._make_info(p)
-                if info != self._info[p]:
+                facts = self._make_facts(p)
+                if facts != self._facts[p]:
                     touched.add(p)
-                self._info[p] = info
-        old_rank = self._rank or list(range(1, n + 1))
-        old_moves = self._moves or [0] * n
-        rank, moves = [0] * n, [0] * n
+                self._facts[p] = facts
+        rank = [0] * n
         for position, p in enumerate(self._order):
             rank[p] = position + 1
-        changed = [p for p in range(n) if rank[p] != old_rank[p] or old_moves[p] or p in refresh]
-        for p in changed:
-            moves[p] = old_rank[p] - rank[p]
-        self._rank, self._moves = rank, moves
-        self._moved = [p for p in changed if moves[p]]
-        return self._snapshot(changed, sorted(touched))
+        self._rank = rank
+        return self._snapshot(refresh, sorted(touched))
 
-    def _incremental(self, touched: set[int], extra_changed: Sequence[int] = ()) -> Update:
+    def _incremental(self, touched: set[int], crossing: set[int] | None = None) -> Update:
         """Re-place only the touched passages (bisect) and re-rank the span between their old and new places."""
-        order, keys, rank, moves = self._order, self._keys, self._rank, self._moves
+        order, keys, rank = self._order, self._keys, self._rank
         old_positions = sorted((rank[p] - 1 for p in touched), reverse=True)
         for position in old_positions:
             del order[position]
@@ -490,32 +364,24 @@ class RankingSession:
             position = bisect.bisect_left(order, keys[p], key=keys.__getitem__)
             order.insert(position, p)
             span.append(position)
-            self._info[p] = self._make_info(p)
-        changed: set[int] = set(touched)
-        changed.update(extra_changed)
-        for p in self._moved:  # rows that moved last time: their move resets to 0 unless they move again
-            moves[p] = 0
-            changed.add(p)
-        moved: list[int] = []
-        positions = range(min(span), min(len(order) - 1, max(span) + len(touched)) + 1) if span else range(0)
-        for position in positions:
-            p = order[position]
-            new_rank = position + 1
-            if new_rank != rank[p]:
-                moves[p] = rank[p] - new_rank
-                rank[p] = new_rank
-                changed.add(p)
-                moved.append(p)
-        self._moved = moved
-        return self._snapshot(sorted(changed), sorted(touched))
+            self._facts[p] = self._make_facts(p)
+        if span:
+            for position in range(min(span), min(len(order) - 1, max(span) + len(touched)) + 1):
+                rank[order[position]] = position + 1
+        return self._snapshot(touched.union(crossing or ()), sorted(touched))
 
-    def _snapshot(self, changed: list[int], touched: list[int]) -> Update:
-        """Freeze the current state into an Update (the copies are C-level list copies)."""
-        self._revision += 1
+    def _snapshot(self, marked: set[int], touched: list[int]) -> Update:
+        """Freeze the current state into an Update (the copies are C-level list copies).
+
+        `marked`: passages re-placed or re-flagged, or crossing the top-k cut, in this change (see Update.changed).
+        """
         n = len(self.passages)
-        return Update(self._order[:], self._rank[:], self._moves[:], changed, self._scored, n, self._pairs_done,
-                      len(self._by_text), self._scored == n, self.cancelled, self.threshold, self.top_k,
-                      self._revision, self.ignored, self._info[:], self._sunk_count, touched)
+        last = self._last
+        previous = last.ranks if last is not None else list(range(1, n + 1))
+        earlier = last.previous_ranks if last is not None else previous
+        return Update(self.id, self._order[:], self._rank[:], self._facts[:], self._scored, n, self._scored == n,
+                      self.cancelled, self.threshold, self.top_k, self.ignored, self._sunk_count, touched,
+                      previous, earlier, marked)
 
 
 def _check_threshold(threshold: float | None) -> float | None:

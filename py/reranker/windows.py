@@ -20,10 +20,6 @@ class Window:
     start: int
     end: int
 
-    def to_dict(self) -> dict:
-        """JSON-able form."""
-        return {"index": self.index, "start": self.start, "end": self.end}
-
 
 def passage_budget(query: str, max_tokens: int, count_tokens: TokenCounter = estimate_tokens) -> int:
     """Tokens left for passage text: max_tokens minus the query and the 3 special tokens ([CLS] q [SEP] p [SEP])."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness import save_screenshot
+from harness.page import assert_final_order, load_preset, open_page, rows, run
 from harness.paths import ROOT
-from test_page_support import assert_final_order, load_preset, open_page, rows, run
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

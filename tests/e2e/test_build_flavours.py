@@ -17,18 +17,11 @@ from typing import Any
 
 import pytest
 
-from harness.paths import ROOT
+from harness.paths import ROOT, lockfile_versions
 
 CDN_NPM_URL = re.compile(r"https://cdn\.jsdelivr\.net/npm/((?:@[\w.-]+/)?[\w.-]+)@([^/\"'\s]+)/")
 CDN_PYODIDE_URL = re.compile(r"https://cdn\.jsdelivr\.net/pyodide/v([^/\"'\s]+)/full/")
 ANY_URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.-]+""")
-
-
-def lockfile_versions() -> dict[str, str]:
-    """npm package name -> version pinned in package-lock.json."""
-    packages = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))["packages"]
-    return {path.removeprefix("node_modules/"): entry["version"]
-            for path, entry in packages.items() if path.startswith("node_modules/")}
 
 
 def runtime_object(dist: Path) -> dict[str, Any]:
@@ -242,21 +235,6 @@ def test_serve_prints_url_serves_and_stops_on_ctrl_c(dist_dir: Path) -> None:
             proc.kill()
             proc.wait()
     assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
-
-
-@pytest.fixture(scope="module")
-def cdn_mirror(tmp_path_factory: pytest.TempPathFactory, serve_directory: Any) -> str:
-    """A loopback stand-in for jsDelivr: the lockfile's packages under jsDelivr's URL layout, with CORS."""
-    root = tmp_path_factory.mktemp("cdn-mirror")
-    locked = lockfile_versions()
-    node_modules = ROOT / "node_modules"
-    layout = {f"npm/{name}@{locked[name]}": node_modules / name
-              for name in ("@pyscript/core", "@huggingface/transformers", "onnxruntime-web")}
-    layout[f"pyodide/v{locked['pyodide']}/full"] = node_modules / "pyodide"
-    for rel, target in layout.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).symlink_to(target, target_is_directory=True)
-    return serve_directory(root, cors=True, use_headers_file=False).rstrip("/")
 
 
 def test_cdn_flavour_boots_python_from_the_pinned_cdn_paths(

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from faults_support import (CRASH_AFTER_RESULTS, assert_scores_consistent, assert_ui_responds, fetch_bytes,
-                            fetch_text, fulfil_with, page_state, wait_for_message)
 from harness import wait_for_phase
+from harness.faults import (CRASH_AFTER_RESULTS, assert_scores_consistent, assert_ui_responds, fetch_bytes,
+                            fetch_text, fulfil_with, page_state, wait_for_message)
+from harness.page import RUN_TIMEOUT_MS, load_preset, open_page, rows, run, wait_for_done
 from support.hub import hub_mirror, hub_site  # noqa: F401 - fixtures
-from test_page_support import RUN_TIMEOUT_MS, load_preset, open_page, rows, run, wait_for_done
 
 TYPED_QUERY = "why do tides come twice a day? (typed by hand)"
 TYPED_PASSAGES = "\n".join([

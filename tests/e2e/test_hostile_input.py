@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from faults_support import assert_ui_responds, core, generated_strings, page_state, visible_text_only
-from test_page_support import assert_final_order, open_page, rows, run
+import reranker
+from harness.faults import assert_ui_responds, generated_strings, page_state, visible_text_only
+from harness.page import assert_final_order, open_page, rows, run
 
 PAYLOADS = [
     "<script>window.__pwned = 'script'</script>Plain words after a script tag.",
@@ -45,7 +46,7 @@ INERT_JS = """() => {
 
 def expected_texts(passages: str) -> list[str]:
     """What the page must show for each line: the reranker core's own parse (in CPython)."""
-    return core().parse_passages(passages, "lines").texts
+    return reranker.parse_passages(passages, "lines").texts
 
 
 def set_inputs(page: Any, query: str, passages: str) -> None:

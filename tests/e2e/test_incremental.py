@@ -9,16 +9,11 @@ page's "New inferences" statistic agrees with the worker's real traffic."""
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
-from harness.paths import ROOT
-from test_page_support import open_page, rows, run, stat
-
-sys.path.insert(0, str(ROOT / "py"))
-
-from reranker.tokenize import estimate_tokens  # noqa: E402
-from reranker.windows import passage_budget, split_windows  # noqa: E402
+from harness.page import open_page, rows, run, stat
+from reranker.tokenize import estimate_tokens
+from reranker.windows import passage_budget, split_windows
 
 MAX_LENGTH = 256  # the bundled default model's window (static/models.json), which the page windows by
 

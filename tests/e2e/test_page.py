@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness import wait_for_phase
-from test_page_support import (RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, preset, rows, run,
-                               stat, updates, wait_for_done)
+from harness.page import (RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, preset, rows, run,
+                          stat, updates, wait_for_done)
 
 
 def test_shell_works_before_python_and_a_queued_rerank_runs_when_ready(page: Any, base_url: str) -> None:
@@ -214,7 +214,7 @@ def test_url_parameters_prefill_and_run(page: Any, base_url: str) -> None:
 
 def preset_model() -> str:
     """The default model id (what a link names)."""
-    from test_page_support import default_model_id
+    from harness.page import default_model_id
 
     return default_model_id()
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from harness import wait_for_phase
-from test_page_support import RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, rows, run
+from harness.page import RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, rows, run
 
 
 def press_rerank_expect_error(page: Any, field: str, needle: str) -> str:

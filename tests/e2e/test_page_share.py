@@ -7,9 +7,9 @@ import io
 import json
 from typing import Any
 
+from harness.page import (RECORDER, assert_final_order, default_model_id, load_preset, open_page, preset, rows, run,
+                          stat, wait_for_done)
 from support.hub import hub_mirror, hub_site  # noqa: F401 - fixtures
-from test_page_support import (RECORDER, assert_final_order, default_model_id, load_preset, open_page,
-                               preset, rows, run, stat, wait_for_done)
 
 SECOND_MODEL = "Xenova/ms-marco-TinyBERT-L-2-v2"
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from faults_support import fresh_guard, fulfil_with
 from harness import wait_for_phase
+from harness.faults import fresh_guard, fulfil_with
+from harness.page import (PYTHON_SNAPSHOT_KEPT_JS, RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page,
+                          rows, run)
 from harness.paths import ROOT
-from test_page_support import (PYTHON_SNAPSHOT_KEPT_JS, RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page,
-                               rows, run)
 
 SECRET = "Confidential-Zebra-4711"
 

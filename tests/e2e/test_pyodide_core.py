@@ -5,11 +5,8 @@ share round trip. The package files are fetched from the server, exactly as the 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
-
-from harness.paths import ROOT
 
 PYODIDE_TIMEOUT_MS = 180_000
 
@@ -19,7 +16,7 @@ SCENARIO = r'''
 import json, random, sys
 import reranker
 from reranker import (RankingSession, ScoreCache, ShareState, calibration_for, decode_share, encode_share,
-                      parse_passages, to_csv, to_json, to_markdown)
+                      parse_passages, to_csv, to_json, to_markdown, view_json)
 
 def _round(value):
     if isinstance(value, float):
@@ -56,10 +53,10 @@ def run_scenario(foreign_share):
         batch = [{"key": p["key"], "logit": logits[int(p["key"].split("/")[1])], "tokens": 20}
                  for p in pairs[start:start + 2]]
         update = session.add_scores(batch)
-        trace.append({"order": update.order, "changed": update.changed, "patch": update.patch(),
+        trace.append({"order": update.order, "changed": update.changed, "patch": view_json(update, full=False),
                       "scored": update.scored,
                       "moves": update.moves, "sunk": [r.index for r in update.rows if r.sunk]})
-    after_threshold = session.set_view(0.9, 2).to_dict()
+    after_threshold = view_json(session.set_view(0.9, 2), full=True)
     edited = list(parsed.texts)
     edited[2] = "Tide tables for Brest are published every year."
     rerun = session.rerun(passages=edited)
@@ -74,7 +71,7 @@ def run_scenario(foreign_share):
         "bm25_scores": session.bm25_scores(),
         "pairs": len(pairs),
         "trace": trace,
-        "final": session.view().to_dict(),
+        "final": view_json(session.view(), full=True),
         "metrics": session.metrics(k=3),
         "after_threshold": after_threshold,
         "rerun_pending": [p["text"] for p in rerun.pending_pairs()],
@@ -118,10 +115,7 @@ async ({base, files, scenario, foreignShare}) => {
 
 
 def run_in_cpython(foreign_share: str | None) -> dict:
-    """The scenario under this interpreter, importing the same source tree."""
-    py_dir = str(ROOT / "py")
-    if py_dir not in sys.path:
-        sys.path.insert(0, py_dir)
+    """The scenario under this interpreter, importing the same source tree (py/ is on sys.path: tests/conftest.py)."""
     namespace: dict[str, Any] = {}
     exec(compile(SCENARIO, "scenario", "exec"), namespace)  # noqa: S102 - our own fixed source, run in both
     return json.loads(json.dumps(namespace["run_scenario"](foreign_share)))

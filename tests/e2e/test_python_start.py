@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from harness import wait_for_phase
-from test_page_support import (PYTHON_SNAPSHOT_KEPT_JS, RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page,
-                               rows, run)
+from harness.page import (PYTHON_SNAPSHOT_KEPT_JS, RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page,
+                          rows, run)
 
 SNAPSHOT_URL = "**/py/pyodide-snapshot.bin.gz"
 

@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from faults_support import CSP_RECORDER
 from harness import start_test_server, wait_for_phase
+from harness.faults import CSP_RECORDER
+from harness.page import RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, rows, run
 from harness.paths import ROOT
-from test_build_flavours import cdn_mirror  # noqa: F401 - fixture (loopback jsDelivr mirror)
-from test_page_support import RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page, rows, run
 
 # Wraps `Worker` so violations inside any worker (reported there, not in the document) land in window.__csp too.
 WORKER_CSP_BRIDGE = """

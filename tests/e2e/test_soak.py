@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from faults_support import assert_scores_consistent, page_state
-from test_page_support import RUN_TIMEOUT_MS, open_page
+from harness.faults import assert_scores_consistent, page_state
+from harness.page import RUN_TIMEOUT_MS, open_page
 
 RUNS = 100
 QUERIES = ["why are there two tides a day", "how do I reset my router", "what boots for wide feet"]

@@ -1,4 +1,8 @@
-"""Shared test harness: build once, serve dist/ like `build.py serve`, drive real Chromium with guards."""
+"""Shared test harness: build once, serve dist/ like `build.py serve`, drive real Chromium with guards.
+
+Modules: paths (repository paths, build.py, the lockfile), browser (Chromium options, the guard), helpers (phase
+waits, screenshots), page (the page tests' recorder and steps), faults (fault routes, probes, hostile strings).
+Fixtures live in tests/conftest.py; the reference model and hub mirror in tests/support/."""
 
 from .browser import GuardedContext, launch_options
 from .helpers import save_screenshot, wait_for_phase

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,14 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+PY_DIR = ROOT / "py"  # the `reranker` package and glue.py the page loads
+
+
+def lockfile_versions() -> dict[str, str]:
+    """npm package name -> version pinned in package-lock.json."""
+    packages = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))["packages"]
+    return {path.removeprefix("node_modules/"): entry["version"]
+            for path, entry in packages.items() if path.startswith("node_modules/")}
 
 
 @lru_cache(maxsize=None)

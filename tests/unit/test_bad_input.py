@@ -71,7 +71,7 @@ def test_a_100k_character_passage_is_accepted_and_windowed():
     session = RankingSession("why are there tides", parse_passages(text).passages, "m", 256)
     windows = session.windows(0)
     assert len(windows) > 50
-    assert session.view().pairs_total == len(windows) == len(session.pending_pairs())
+    assert session.pairs_total == len(windows) == len(session.pending_pairs())
     assert windows[0].start == 0 and windows[-1].end == len(text)
 
 

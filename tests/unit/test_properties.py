@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reranker import (RankingSession, ShareState, compare_orders, decode_share, encode_share, format_passages,
-                      ndcg_at_k, parse_passages, to_json)
+                      ndcg_at_k, parse_passages, to_json, view_json)
 
 # Passage-like text: any Unicode except surrogates/controls, stripped and non-empty (what parsing yields).
 passage_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60) \
@@ -98,17 +98,17 @@ def check_update(previous, update, n):
     # the incremental update equals a full re-sort; ties broken by original position
     assert update.order == sorted(range(n), key=lambda i: (groups[update.ranks[i] - 1], -(update.row(i).raw or 0.0), i))
     # `changed` is exactly the set of rows whose visible state differs from the previous update
-    differs = {i for i in range(n) if previous.row(i).to_dict() != update.row(i).to_dict()}
+    differs = {i for i in range(n) if previous.row(i) != update.row(i)}
     assert set(update.changed) == differs
     for i in range(n):
         assert update.row(i).move == previous.ranks[i] - update.ranks[i]
     assert update.sunk_count == sum(1 for r in rows if r.sunk)
-    # rows not `touched` kept their own facts; the patch carries exactly the touched rows
+    # rows not `touched` kept their own facts; a partial view carries exactly the touched rows
     assert set(update.touched) <= set(update.changed)
     for i in set(range(n)) - set(update.touched):
-        assert previous.info[i] == update.info[i]
-    patch = update.patch()
-    assert [r["index"] for r in patch["rows"]] == update.touched and patch["order"] == update.order
+        assert previous.facts[i] == update.facts[i]
+    partial = view_json(update, full=False)
+    assert [r["index"] for r in partial["rows"]] == update.touched and partial["order"] == update.order
     assert [r.in_top_k for r in rows] == [update.top_k is not None and r.rank <= update.top_k for r in rows]
 
 

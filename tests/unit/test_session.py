@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from reranker import InputError, RankingSession, ScoreCache, calibrate
+from reranker import InputError, RankingSession, ScoreCache, calibrate, row_json, view_json
 
 TEXTS = ["moon pulls the ocean", "cats sleep all day", "tides rise twice daily", "stock prices fell",
          "the moon's gravity causes tides"]
@@ -213,7 +213,7 @@ def test_long_passage_is_scored_by_its_best_window_and_stays_pending_until_all_w
     row = update.row(1)
     assert row.state == "scored" and row.raw == 5.0 and row.window_count == len(windows)
     assert "gravity causes" in long_text[row.window.start:row.window.end]
-    assert row.to_dict()["window"] == {"index": row.window.index, "start": row.window.start, "end": row.window.end}
+    assert row_json(update.facts[1])["window"] == {"start": row.window.start, "end": row.window.end}
 
 
 def test_windows_respect_the_real_budget_with_a_pluggable_counter():
@@ -251,17 +251,21 @@ def test_bm25_column_uses_the_session_query():
     assert session.orders()["bm25"][:2] == [4, 2]
 
 
-def test_update_to_dict_is_json_and_matches_the_view_contract():
+def test_view_json_is_json_and_matches_the_view_contract():
     session = RankingSession("q", TEXTS, "m", top_k=2)
     update = session.add_score(session.pending_pairs()[2]["key"], 2.0)
-    data = json.loads(json.dumps(update.to_dict()))
+    data = json.loads(json.dumps(view_json(update, full=True)))
     assert data["order"] == [2, 0, 1, 3, 4] and data["cutAfter"] == 2
     first = data["rows"][0]
-    assert {"index", "text", "rank", "state", "score", "sunk", "relevance", "changeVsOriginal", "window"} <= set(first)
-    assert first["index"] == 2 and first["changeVsOriginal"] == 2
-    partial = update.to_dict(only_changed=True)
-    assert [r["index"] for r in partial["rows"]] == update.changed == [0, 1, 2]
-    assert update.event_detail() == {"order": [2, 0, 1, 3, 4], "scored": 1, "total": 5}
+    # the view's row contract: the page adds the text and derives rank and changeVsOriginal from the position
+    assert {"index", "state", "score", "sunk", "relevance", "window"} <= set(first)
+    position = data["order"].index(first["index"])
+    assert first["index"] == 2 and first["index"] - position == 2 == update.row(2).change_vs_original
+    assert position + 1 == update.row(2).rank
+    partial = view_json(update, full=False)
+    assert update.changed == [0, 1, 2]
+    assert [r["index"] for r in partial["rows"]] == update.touched == [2]
+    assert data["detail"] == {"order": [2, 0, 1, 3, 4], "scored": 1, "total": 5}
 
 
 def test_old_updates_are_snapshots():
@@ -289,13 +293,13 @@ def test_removing_the_cut_clears_every_top_k_flag():
     assert not any(r.in_top_k for r in update.rows) and update.changed == [0, 1]
 
 
-def test_patch_sends_only_rows_whose_own_facts_changed():
+def test_view_json_sends_only_rows_whose_own_facts_changed():
     session = RankingSession("q", TEXTS, "m", threshold=0.5)
     update = session.add_score(session.pending_pairs()[3]["key"], 4.0)
     assert update.changed == [0, 1, 2, 3]              # 0-2 shifted down one place
     assert update.touched == [3]
-    patch = json.loads(json.dumps(update.patch()))
-    assert patch["order"] == [3, 0, 1, 2, 4] and [r["index"] for r in patch["rows"]] == [3]
-    assert patch["rows"][0]["state"] == "scored" and patch["sunkCount"] == 0
+    partial = json.loads(json.dumps(view_json(update, full=False)))
+    assert partial["order"] == [3, 0, 1, 2, 4] and [r["index"] for r in partial["rows"]] == [3]
+    assert partial["rows"][0]["state"] == "scored" and partial["sunk"] == 0
     assert session.set_relevance(1, 2).touched == [1]
     assert session.set_threshold(0.99).touched == [3]  # sank: its own "sunk" fact changed

@@ -1,5 +1,5 @@
-"""Helpers for the reliability/security tests (test_faults, test_hostile_input, test_privacy, test_security,
-test_soak): routes that serve broken things, page-state probes, and a CSP violation recorder. Holds no tests."""
+"""Fault helpers for the reliability and security tests: routes that serve broken things, page-state probes,
+a CSP violation recorder and generated hostile strings."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.request import urlopen
 
-from harness import GuardedContext, wait_for_phase
-from test_page_support import RUN_TIMEOUT_MS, rows
+from .browser import GuardedContext
+from .helpers import wait_for_phase
+from .page import RUN_TIMEOUT_MS, rows
 
 # Installed with add_init_script before any page script: records every CSP violation the document sees.
 CSP_RECORDER = """
@@ -134,18 +135,6 @@ def generated_strings(seed: int, count: int) -> list[str]:
 def visible_text_only(text: str) -> str:
     """What a textarea line can hold: newline-free (the page splits lines on \\n and \\r)."""
     return re.sub(r"[\r\n\u2028\u2029\x0b\x0c\x1c\x1d\x1e\x85]", " ", text)
-
-
-def core() -> Any:
-    """The `reranker` package from py/ (the same code the page runs under Pyodide), imported in CPython."""
-    import importlib
-    import sys
-
-    from harness.paths import ROOT
-
-    if str(ROOT / "py") not in sys.path:
-        sys.path.insert(0, str(ROOT / "py"))
-    return importlib.import_module("reranker")
 
 
 def ready(page: Any) -> None:

@@ -1,4 +1,4 @@
-"""Helpers shared by the page tests (test_page*.py, test_a11y.py); holds no tests itself."""
+"""Page helpers for the end-to-end tests: open the page with a recorder, load presets, run, read rows and stats."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from harness import wait_for_phase
-from harness.paths import ROOT
+from .helpers import wait_for_phase
+from .paths import ROOT
 
 RUN_TIMEOUT_MS = 180_000
 
