@@ -1,16 +1,10 @@
 // "Clear stored data": lists what this site keeps in the browser (Cache Storage, localStorage, IndexedDB),
 // asks before removing it, removes it, and says exactly what went. Nothing typed is ever stored, so
-// nothing typed can be lost here. Self-contained: wired by index.html, independent of page.js.
+// nothing typed can be lost here. Wired by index.html on its own, independent of page.js (it shares only app/format.js).
+
+import { formatBytes } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
-
-/** Human-readable byte count ("23.1 MB"). */
-export function formatBytes(bytes) {
-  if (bytes < 1000) return `${bytes} B`;
-  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
-  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
-  return `${(bytes / 1e9).toFixed(2)} GB`;
-}
 
 function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;

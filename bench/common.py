@@ -140,7 +140,7 @@ PROBE_JS = """
       for (const e of list.getEntries()) B.longtasks.push([e.startTime, e.duration]);
     }).observe({type: "longtask", buffered: true});
   } catch (e) { B.longtaskError = String(e); }
-  // Python's share of main-thread time: every glue call, timed (wrapped before page.js takes the object).
+  // Python's share of main-thread time: every glue call, timed (wrapped before the page takes the object).
   B.py = {};
   document.addEventListener("reranker:glue-ready", () => {
     B.glueReady = performance.now();

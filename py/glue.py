@@ -1,6 +1,6 @@
 """PyScript glue: exposes the `reranker` package to the page's JavaScript as JSON-in / JSON-out calls.
 
-Boundary: JavaScript (app/page.js) only moves data (DOM, worker messages, clipboard); every ranking
+Boundary: JavaScript (app/) only moves data (DOM, worker messages, clipboard); every ranking
 decision (parsing, validation, order, ranks, deltas, sink/cut, metrics, export, share) is made here by
 `reranker`. Each call takes and returns one JSON string, so no Python<->JS proxies are created per call:
 the only proxies are the bound methods registered once at start-up.
