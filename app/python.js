@@ -25,7 +25,7 @@ export class Python extends EventTarget {
   constructor() {
     super();
     this.glue = null;     // window.rerankerGlue once Python is up
-    this.info = null;     // {python, pyodide, defaults}
+    this.info = null;     // {python, implementation, pyodide, defaults}
     this.failed = false;
   }
 

@@ -17,6 +17,7 @@ from typing import Any
 from reranker import (InputError, RankingSession, RerankerError, ScoreCache, calibration_for, parse_passages,
                       passage_budget, split_windows, view_json)
 from reranker.bm25 import term_counts
+from reranker.limits import MIN_WINDOW_TOKENS
 from reranker.parse import ParseResult, Passage, clean_query
 
 DEFAULT_THRESHOLD = 0.5
@@ -112,7 +113,7 @@ class PageGlue:
             if deadline is not None and time.perf_counter() > deadline:
                 return {"count": len(parsed.passages), "pending": True}
             term_counts(passage.text)
-            if budget >= 16 and len(split_windows(passage.text, budget)) > 1:
+            if budget >= MIN_WINDOW_TOKENS and len(split_windows(passage.text, budget)) > 1:
                 windowed += 1
         return {"count": len(parsed.passages), "windowed": windowed, "mode": parsed.mode, "pending": False,
                 "notices": [n.to_dict() for n in parsed.notices], "labelled": sum(
@@ -163,10 +164,6 @@ class PageGlue:
         session = self.sessions[slot]
         session.set_relevance(int(index), relevance)
         return view_json(session.view(), full=False)
-
-    def view(self, slot: str) -> dict:
-        """The full current view of a slot."""
-        return view_json(self.sessions[slot].view(), full=True)
 
     # -- compare columns, export, share ---------------------------------------------------------------
 
@@ -234,7 +231,7 @@ class PageGlue:
                 "topK": DEFAULT_TOP_K if state.top_k is None else state.top_k}
 
 
-API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "view", "compare", "export", "share",
+API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "compare", "export", "share",
                "restore")
 
 

@@ -1,4 +1,4 @@
-"""The one JSON form of an update sent to the page (py/glue.py returns it; app/page.js applies it).
+"""The one JSON form of an update sent to the page (py/glue.py returns it; app/lane.js applies it).
 
 View: {session, full, order, rows, scored, total, done, cutAfter, sunk, detail}
   session   id of the run; the page drops a view of an older run
