@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from support.hub import HubSite, hub_mirror, hub_site  # noqa: F401 - fixtures
-from support.hub_standins import STANDINS, standin_dirs
+from support.hub_standins import STANDINS, native_ulp_sensitivity, standin_dirs
 from support.scoring import (
     BOOT_JS,
     as_pairs,
@@ -27,10 +27,13 @@ from support.scoring import (
 
 pytestmark = pytest.mark.model
 LOGIT_TOLERANCE = 1e-3
-# Dynamic int8 in ORT Web vs native x86: the float ops around each DynamicQuantizeLinear differ in the last bits
-# (float32 files agree to ~1e-6), and an activation that lands on the other side of a rounding step moves by a whole
-# quantization step, which the next layers carry on. Measured on the stand-ins: 0.006-0.025 over 34 pairs.
-INT8_TOLERANCE = 0.1
+# Dynamic int8, ORT Web vs native x86: float ops differ in the last bits (the float32 files agree to ~1e-6), and an
+# activation that lands on the other side of a rounding step in DynamicQuantizeLinear moves by a whole quantization
+# step, which later layers carry on. So a q8 file is held to what one ulp does natively: native against itself with
+# every DynamicQuantizeLinear input scaled by (1 + 2^-23) (measured 0.008-0.037 on the stand-ins; browser vs native
+# 0.006-0.035), at most 4x that, never looser than INT8_TOLERANCE.
+ULP_FACTOR = 4.0
+INT8_TOLERANCE = 0.2
 ONE_PAIR_PER_BATCH = {"maxBatch": 1, "firstBatch": 1}
 
 
@@ -78,7 +81,8 @@ def test_hub_model_stand_in_loads_streams_caches_and_matches_native(page: Any, h
     """The catalog entry as shipped: the q8 file (and only it) is downloaded with the tokenizer and config, the
     model's own input names reach ONNX Runtime, 12 passages stream in several batches; after a page reload the model
     comes from the browser cache and 34 pairs (truncated, CJK, emoji, RTL...) get HF tokenizers' ids and, one per
-    batch, native's logits (within INT8_TOLERANCE). The same architecture's float32 file, batched, is within 1e-3."""
+    batch, native's logits (within what one ulp does to them natively, see ULP_FACTOR). The same architecture's
+    float32 file, batched (padding, each model's own masking), is within 1e-3 of native."""
     entry = catalog_entry(spec.hub_id)
     model_dir = standins[spec.hub_id]
     files = hub_site.mirror.add_model(spec.hub_id, model_dir)
@@ -113,12 +117,14 @@ def test_hub_model_stand_in_loads_streams_caches_and_matches_native(page: Any, h
     # companions: parity with native, which scores each pair alone, is checked one pair per batch.
     items = reference_pairs()
     ref = native_reference(model_dir, entry, items)
-    assert any(len(ids) == min(entry["max_length"], 512 if spec.family != "jina-bert" else 8192) for ids in ref[0]), \
-        "some pairs must exercise truncation"
+    assert any(len(ids) == entry["max_length"] for ids in ref[0]), "some pairs must exercise truncation"
     assert max(abs(x) for x in ref[2]) > 0.3, "the head should produce logits of realistic magnitude"
     run = score(page, as_pairs(items), return_ids=True)
     types = "token_type_ids" in spec.inputs
-    worst = check_parity(run, items, ref, types, INT8_TOLERANCE)
+    nudge = native_ulp_sensitivity(model_dir / onnx_name, model_dir / "tokenizer.json", entry["max_length"], items)
+    bound = max(LOGIT_TOLERANCE, ULP_FACTOR * nudge)
+    assert bound <= INT8_TOLERANCE, f"one ulp moves native logits by {nudge:.3f}: the stand-in is too chaotic to test"
+    worst = check_parity(run, items, ref, types, bound)
 
     fp32 = {**entry, "dtype": "fp32"}
     assert load(page, fp32)["ok"]
@@ -126,4 +132,5 @@ def test_hub_model_stand_in_loads_streams_caches_and_matches_native(page: Any, h
     assert float_run["done"]["batches"] < len(items), "the float file is checked with the default batching"
     float_worst = check_parity(float_run, items, native_reference(model_dir, fp32, items), types, LOGIT_TOLERANCE)
     print(f"{spec.hub_id} stand-in: max |browser - native| = {worst:.2e} (q8, one pair per batch), "
-          f"{float_worst:.2e} (fp32, batched) over {len(items)} pairs")
+          f"{float_worst:.2e} (fp32, batched) over {len(items)} pairs; native q8 vs itself with every "
+          f"DynamicQuantizeLinear input nudged by one ulp: {nudge:.2e}")

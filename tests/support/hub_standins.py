@@ -114,6 +114,47 @@ def quantize_dynamic_int8(src: Path, dst: Path) -> Path:
     return dst
 
 
+def native_ulp_sensitivity(onnx_file: Path, tokenizer_file: Path, max_length: int, items: list[tuple[str, str]]) -> float:
+    """Max |logit change| in native onnxruntime when every input of a DynamicQuantizeLinear (or, in a float file,
+    every LayerNorm output) is scaled by (1 + 2^-23), one ulp: how far last-bit float differences (ORT Web vs
+    native x86) can move this file's scores."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import helper, numpy_helper
+    from tokenizers import Tokenizer
+
+    def session(scale: float) -> Any:
+        model = onnx.load(str(onnx_file))
+        model.graph.initializer.append(numpy_helper.from_array(np.array(scale, dtype=np.float32), "ulp_scale"))
+        quantizers = [n for n in model.graph.node if n.op_type == "DynamicQuantizeLinear"]
+        if quantizers:
+            for i, q in enumerate(quantizers):
+                at = list(model.graph.node).index(q)
+                model.graph.node.insert(at, helper.make_node("Mul", [q.input[0], "ulp_scale"], [f"ulp_in_{i}"]))
+                q.input[0] = f"ulp_in_{i}"
+        for ln in [] if quantizers else [n for n in model.graph.node if n.op_type == "LayerNormalization"]:
+            out = ln.output[0]
+            ln.output[0] = out + "_unscaled"
+            at = list(model.graph.node).index(ln) + 1
+            model.graph.node.insert(at, helper.make_node("Mul", [out + "_unscaled", "ulp_scale"], [out]))
+        return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+    tok = Tokenizer.from_file(str(tokenizer_file))
+    tok.no_padding()
+    tok.enable_truncation(max_length=max_length, strategy="only_second")
+    plain, nudged = session(1.0), session(1.0 + 2.0**-23)
+    names = {i.name for i in plain.get_inputs()}
+    worst = 0.0
+    for query, passage in items:
+        enc = tok.encode(query, passage)
+        feed = {"input_ids": np.array([enc.ids]), "attention_mask": np.array([enc.attention_mask]),
+                "token_type_ids": np.array([enc.type_ids])}
+        feed = {k: v for k, v in feed.items() if k in names}
+        worst = max(worst, abs(float(plain.run(None, feed)[0].ravel()[-1]) - float(nudged.run(None, feed)[0].ravel()[-1])))
+    return worst
+
+
 def _export(model: Any, spec: Standin, path: Path) -> None:
     import torch
 
