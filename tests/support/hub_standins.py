@@ -236,7 +236,7 @@ def _jina(spec: Standin, out: Path) -> Any:
         "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "hidden_size": HIDDEN, "id2label": {"0": "LABEL_0"},
         "label2id": {"LABEL_0": 0}, "initializer_range": 0.1, "intermediate_size": INTERMEDIATE,
         "layer_norm_eps": 1e-12, "max_position_embeddings": 8192, "model_type": "bert",
-        "num_attention_heads": HEADS, "num_hidden_layers": spec.layers, "pad_token_id": 1,
+        "num_attention_heads": HEADS, "num_hidden_layers": spec.layers, "pad_token_id": 0,
         "position_embedding_type": "alibi", "type_vocab_size": 2, "use_cache": True, "vocab_size": vocab,
     }
     _write_json(out / "config.json", config)
@@ -345,16 +345,13 @@ def _deberta(spec: Standin, out: Path) -> Any:
 def _unigram(out: Path) -> int:
     """A DeBERTa-v3-style tokenizer.json (what transformers' DebertaV2Converter writes): Strip + NFKC (for SentencePiece's
     precompiled nmt_nfkc map) + collapsed spaces, Metaspace, Unigram, `[CLS] A [SEP] B [SEP]` with type ids 0/1."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    specials = ["[PAD]", "[CLS]", "[SEP]", "[UNK]"]
-    tok = Tokenizer(models.Unigram())
+    tok = Tokenizer(models.Unigram(_unigram_vocab(), unk_id=3, byte_fallback=False))
     tok.normalizer = normalizers.Sequence([normalizers.Strip(), normalizers.NFKC(),
                                            normalizers.Replace(Regex(" {2,}"), " ")])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    tok.train_from_iterator(CORPUS * 4, trainers.UnigramTrainer(vocab_size=400, special_tokens=specials,
-                                                                unk_token="[UNK]"))
     tok.add_special_tokens(["[MASK]"])
     tok.post_processor = processors.TemplateProcessing(single="[CLS]:0 $A:0 [SEP]:0",
                                                        pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
@@ -367,6 +364,28 @@ def _unigram(out: Path) -> int:
                                                 "split_by_punct": False, "vocab_type": "spm", "model_max_length": 512,
                                                 **names})
     return tok.get_vocab_size()
+
+
+def _unigram_vocab() -> list[tuple[str, float]]:
+    """A deterministic Unigram vocabulary from CORPUS (the library's trainer is not reproducible run to run): the
+    specials, every character with and without the word-start mark, and word starts, word ends and whole words,
+    scored by log frequency."""
+    import math
+    import unicodedata
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for line in CORPUS:
+        for word in unicodedata.normalize("NFKC", line).split():
+            marked = "▁" + word
+            counts.update(marked[:k] for k in range(2, min(len(marked), 6) + 1))
+            counts.update(word[-k:] for k in range(2, min(len(word), 5) + 1))
+            counts.update(word)
+            counts[marked[:2]] += 1
+    total = sum(counts.values())
+    pieces = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    specials = [("[PAD]", 0.0), ("[CLS]", 0.0), ("[SEP]", 0.0), ("[UNK]", 0.0)]
+    return specials + [("▁", math.log(0.05))] + [(p, math.log(c / total)) for p, c in pieces if p != "▁"]
 
 
 if __name__ == "__main__":
