@@ -5,6 +5,8 @@ Prints one table (figure, measured, reference, ratio, target) and exits 1 if a t
 --no-fail). --experiments adds the tuning table (batch size, threads, session vs pipeline, graph optimisation).
 --model adds one row per ONNX file (e.g. another quantisation of the bundled model): served as a copy of the
 bundled model with that file, timed in the browser and natively on the same file, same ids and threads.
+Every run also times the dynamic-int8 row: the hub's q8 recipe (DynamicQuantizeLinear + MatMulInteger, ORT Web's
+int8 kernels) on the same MiniLM-L6 architecture, against the shipped layout (--no-dynamic-int8 skips it).
 Numbers are medians over interleaved repeats; on a shared 2-core machine absolute times are noisy, ratios less so.
 """
 
@@ -165,12 +167,67 @@ def model_variant(dist: Path, onnx_file: Path) -> tuple[dict[str, Any], Path]:
     return entry, target
 
 
+def dynamic_int8_file() -> Path:
+    """The bundled encoder's architecture quantized the hub's way: the float32 parity export (same MiniLM-L6 shape and
+    vocabulary; the trained float weights are not committed) through quantize_dynamic. Cached in bench/out."""
+    from support.hub_standins import quantize_dynamic_int8
+    from support.scoring import export_fp32_cross_encoder
+
+    out = OUT / "dynamic-int8"
+    target = out / "model_dynamic_int8.onnx"
+    if not target.exists():
+        fp32_dir = export_fp32_cross_encoder(out / "fp32", max_length=default_entry()["max_length"])
+        quantize_dynamic_int8(fp32_dir / "onnx" / "model.onnx", target)
+    return target
+
+
+def batch_drift(browser: Any, url: str, dist: Path, build: Any, entry: dict[str, Any]) -> float:
+    """Max |logit with the default micro-batches - logit one pair per batch| over the 10-pair set."""
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        open_host(page, url, dist, build)
+        runs = []
+        for options in ({}, {"maxBatch": 1, "firstBatch": 1}):
+            assert load(page, entry, options)["ok"]
+            runs.append({r["key"]: r["logit"] for r in score(page, reference_10())["results"]})
+        return max(abs(runs[0][k] - runs[1][k]) for k in runs[0])
+    finally:
+        context.close()
+
+
+def dynamic_int8_row(browser: Any, url: str, dist: Path, build: Any, threads: int, repeats: int,
+                     shipped: dict[str, Any]) -> None:
+    """Time the dynamic-int8 file like the main run, then the shipped file again (the two shipped runs bracket it,
+    so a load change during the row shows), and print both as ratios to the shipped layout."""
+    entry, model_dir = model_variant(dist, dynamic_int8_file())
+    nat = native_runner(reference_10(), threads, entry, model_dir)
+    dyn = measure(browser, url, dist, build, {}, repeats, with_200=True, native=nat, entry=entry)
+    again = measure(browser, url, dist, build, {}, repeats, with_200=True, native=native_runner(reference_10(), threads))
+    ms10 = (shipped["ms10"] + again["ms10"]) / 2
+    ms200 = (shipped["ms200"] + again["ms200"]) / 2
+    drifts = {"dyn": batch_drift(browser, url, dist, build, entry),
+              "shipped": batch_drift(browser, url, dist, build, default_entry())}
+    print("\nDynamic int8 (the hub's q8 recipe on the same MiniLM-L6 architecture) vs the shipped layout, same run; "
+          "time < 1x / rate > 1x: dynamic is faster; batch drift = max |default batches - one pair per batch|")
+    print(f"{'file':30} {'MB':>5} {'10-pair ms':>10} {'time/shipped':>12} {'vs native':>9} {'first':>6} "
+          f"{'200 p/s':>7} {'rate/shipped':>12} {'batch drift':>11}")
+    rows = (("shipped, before the row", shipped, default_entry()["size_bytes"], drifts["shipped"]),
+            ("dynamic int8", dyn, entry["size_bytes"], drifts["dyn"]),
+            ("shipped, after the row", again, default_entry()["size_bytes"], drifts["shipped"]))
+    for name, row, size, drift in rows:
+        print(f"{name:30} {size / 1e6:>5.1f} {row['ms10']:>10.0f} {row['ms10'] / ms10:>11.2f}x "
+              f"{statistics.median(row['ratios']):>8.2f}x {row['first']:>6.0f} {200_000 / row['ms200']:>7.1f} "
+              f"{ms200 / row['ms200']:>11.2f}x {drift:>11.2e}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--experiments", action="store_true", help="also run the tuning table")
     parser.add_argument("--only", default="", help="with --experiments: only rows whose label contains this text")
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
+    parser.add_argument("--no-dynamic-int8", action="store_true", help="skip the dynamic-int8 row")
     parser.add_argument("--model", type=Path, action="append", default=[],
                         help="also time this ONNX file (a variant of the bundled model), browser vs native")
     args = parser.parse_args(argv)
@@ -190,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             native = main_run["native"]
             print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
             report(main_run, native, args.repeats)
+            if not args.no_dynamic_int8:
+                dynamic_int8_row(browser, url, dist, build, threads, args.repeats, main_run)
             if args.experiments:
                 print("\nTuning (same run; each row a fresh worker; 10-pair ms, first result ms, 200-pair pairs/s)")
                 print(f"{'configuration':52} {'thr':>3} {'10-pair':>8} {'first':>6} {'200 p/s':>8} {'vs native':>9}")
