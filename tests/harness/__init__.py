@@ -1,7 +1,8 @@
 """Shared test harness: build once, serve dist/ like `build.py serve`, drive real Chromium with guards.
 
 Modules: paths (repository paths, build.py, the lockfile), browser (Chromium options, the guard), helpers (phase
-waits, screenshots), page (the page tests' recorder and steps), faults (fault routes, probes, hostile strings).
+waits, screenshots), page (the page tests' recorder and steps), faults (fault routes, probes, hostile strings),
+view_fixture (the result-list fixture page), scoring_host (the scorer host page fixtures).
 Fixtures live in tests/conftest.py; the reference model and hub mirror in tests/support/."""
 
 from .browser import GuardedContext, launch_options
