@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from harness.scoring_host import BATCH_PAIR, host, loaded, long_passage  # noqa: F401 - fixtures
+from support.scoring_host import BATCH_PAIR, host, loaded, long_passage  # noqa: F401 - fixtures
 from support.hub import HubSite, hub_mirror, hub_site  # noqa: F401 - fixtures
 from support.scoring import BOOT_JS, bundled_model_dir, catalog, default_entry, load, onnx_file_name, open_host, score
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from harness.scoring_host import BATCH_PAIR, host, loaded, long_passage  # noqa: F401 - fixtures
+from support.scoring_host import BATCH_PAIR, host, loaded, long_passage  # noqa: F401 - fixtures
 from support.hub import HubMirror, HubSite, hub_mirror, hub_site  # noqa: F401 - fixtures
 from support.scoring import (
     as_pairs,

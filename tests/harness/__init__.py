@@ -2,8 +2,9 @@
 
 Modules: paths (repository paths, build.py, the lockfile), browser (Chromium options, the guard), helpers (phase
 waits, screenshots), page (the page tests' recorder and steps), faults (fault routes, probes, hostile strings),
-view_fixture (the result-list fixture page), scoring_host (the scorer host page fixtures).
-Fixtures live in tests/conftest.py; the reference model and hub mirror in tests/support/."""
+view_fixture (the result-list fixture page).
+Fixtures live in tests/conftest.py; the reference model, the scorer host page fixtures (scoring_host) and the hub
+mirror in tests/support/."""
 
 from .browser import GuardedContext, launch_options
 from .helpers import save_screenshot, wait_for_phase
