@@ -10,7 +10,7 @@ Typical use from the page glue::
 """
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .bm25 import BM25Index
@@ -190,6 +190,16 @@ class Collection:
         if self._folded is None:
             self._folded = [fold(" ".join(chunk.text.split())) for chunk in self.chunks]
         return [i for i, folded in enumerate(self._folded) if needle in folded][:limit]
+
+    def resolve(self, relevant: Iterable[Mapping[str, str]]) -> list[int]:
+        """Ids of the passages a label names: each {source, anchor} marks every passage of that file containing
+        the anchor text (labels of the demo collection survive a change of budget this way)."""
+        ids: list[int] = []
+        for label in relevant:
+            source = label.get("source", "")
+            ids.extend(i for i in self.find(label.get("anchor", ""), limit=len(self.chunks))
+                       if not source or self.chunks[i].source == source)
+        return sorted(set(ids))
 
     def status(self) -> dict:
         """Counts for `#documents-status`: files, documents, passages, duplicates, skipped notes, and a sentence."""
