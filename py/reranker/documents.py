@@ -138,7 +138,7 @@ def binary_reason(data: bytes) -> str | None:
     if b"\x00" in head:
         return "binary"
     control = sum(1 for byte in head if byte in _CONTROL_BYTES)
-    return "binary" if head and control / len(head) > 0.05 else None
+    return "binary" if control > 2 and control / len(head) > 0.05 else None  # a stray bell in a note is still text
 
 
 def decode(data: bytes) -> tuple[str, int]:

@@ -82,6 +82,9 @@ def choose_field(name: str, rows: Sequence[dict], text_field: str | None = None)
         if key in textual:
             return key
     if not textual:
+        present = [fields[name] for name in PREFERRED_FIELDS if name in fields]
+        if present:  # a "text" field that is empty everywhere: say so rather than "no field"
+            return present[0]
         raise InputError("no_text_field", f"{name} has no field holding text; name the field to read.", "files")
     return max(textual, key=lambda key: lengths[key])
 
