@@ -4,9 +4,9 @@ import heapq
 import math
 import re
 from array import array
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from .tokenize import fold, tokenize
 
@@ -85,7 +85,7 @@ class BM25Index:
         if k1 < 0 or not 0 <= b <= 1:
             raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1 (got k1={k1}, b={b}).")
         self.k1, self.b = k1, b
-        self.postings: dict[str, array] = {}
+        self.postings: defaultdict[str, array] = defaultdict(partial(array, "q"))
         self.lengths: list[int] = []
         self._total_length = 0
         self._norms: list[float] | None = None
@@ -97,16 +97,16 @@ class BM25Index:
         """Index more passages; returns their ids."""
         first = len(self.lengths)
         postings = self.postings
-        get = postings.get
         for doc_id, text in enumerate(texts, first):
             counts = Counter(index_terms(text))
-            base = doc_id << _TF_BITS
-            for term, tf in counts.items():
-                entry = get(term)
-                if entry is None:
-                    entry = postings[term] = array("q")
-                entry.append(base | min(tf, _TF_MASK))
             length = sum(counts.values())
+            base = doc_id << _TF_BITS
+            if length <= _TF_MASK:  # no frequency can reach the cap: the common, faster loop
+                for term, tf in counts.items():
+                    postings[term].append(base | tf)
+            else:
+                for term, tf in counts.items():
+                    postings[term].append(base | min(tf, _TF_MASK))
             self.lengths.append(length)
             self._total_length += length
         self._norms = None

@@ -106,15 +106,16 @@ def _paragraph_units(text: str, start: int, end: int, section: int, budget: int,
     position = start
     for match in [*_PARAGRAPH_BREAK.finditer(text, start, end), None]:
         stop = match.start() if match else end
-        lead = len(text[position:stop]) - len(text[position:stop].lstrip())
-        tail = len(text[position:stop].rstrip())
-        if tail > lead:
-            a, b = position + lead, position + tail
-            raw = estimate_tokens_raw(text[a:b])
+        segment = text[position:stop]
+        paragraph = segment.strip()
+        if paragraph:
+            a = position + len(segment) - len(segment.lstrip())
+            b = a + len(paragraph)
+            raw = estimate_tokens_raw(paragraph)
             if with_margin(raw) <= budget:
                 units.append(_Unit(a, b, raw, section, False))
             else:
-                for window in split_windows(text[a:b], budget, overlap=overlap):
+                for window in split_windows(paragraph, budget, overlap=overlap):
                     piece = text[a + window.start:a + window.end]
                     units.append(_Unit(a + window.start, a + window.end, estimate_tokens_raw(piece), section, False))
         if match:

@@ -124,24 +124,16 @@ class Collection:
         deadline = None if max_ms is None else started + max_ms / 1000
         done_here = 0
         while self._split_upto < len(self.documents):
-            batch: list[Chunk] = []
-            for _ in range(8):  # a few documents per clock check
-                if self._split_upto >= len(self.documents):
-                    break
-                doc = self.documents[self._split_upto]
-                self._split_upto += 1
-                done_here += 1
-                first = len(self.chunks) + len(batch)
-                chunks = split_document(doc, self.budget, self.overlap, first)
-                if first + len(chunks) > MAX_COLLECTION_PASSAGES:
-                    self.over_limit += 1
-                    continue
-                batch.extend(chunks)
-                if max_documents is not None and done_here >= max_documents:
-                    break
-            self.chunks.extend(batch)
-            self.index.add([chunk.text for chunk in batch])
-            self._folded = None
+            doc = self.documents[self._split_upto]
+            self._split_upto += 1
+            done_here += 1
+            chunks = split_document(doc, self.budget, self.overlap, len(self.chunks))
+            if len(self.chunks) + len(chunks) > MAX_COLLECTION_PASSAGES:
+                self.over_limit += 1
+            else:
+                self.chunks.extend(chunks)
+                self.index.add([chunk.text for chunk in chunks])
+                self._folded = None
             if (max_documents is not None and done_here >= max_documents) or (
                     deadline is not None and time.perf_counter() >= deadline):
                 break

@@ -25,7 +25,9 @@ _MAGIC = ((b"%PDF-", "a PDF"), (b"PK\x03\x04", "a ZIP archive (Word, OpenDocumen
           (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
           (b"\x1f\x8b", "gzip-compressed"), (b"\xd0\xcf\x11\xe0", "an old Microsoft Office document"),
           (b"\x7fELF", "a program"), (b"MZ", "a program"))
-_CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B} | {0x7F}
+_CONTROL_BYTES = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B} | {0x7F}))
+# Characters remove_control_chars drops or replaces (Cc but tab/newline, Cs): most files have none.
+_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SNIFF_BYTES = 8192
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$|^ {0,3}(#{1,6})[ \t]*$", re.M)
 _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.M)
@@ -137,7 +139,7 @@ def binary_reason(data: bytes) -> str | None:
     head = data[:_SNIFF_BYTES]
     if b"\x00" in head:
         return "binary"
-    control = sum(1 for byte in head if byte in _CONTROL_BYTES)
+    control = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return "binary" if control > 2 and control / len(head) > 0.05 else None  # a stray bell in a note is still text
 
 
@@ -158,7 +160,9 @@ def decode(data: bytes) -> tuple[str, int]:
 
 def markdown_headings(text: str) -> list[Heading]:
     """ATX headings (`# Title` ... `###### Title`) of Markdown text, ignoring fenced code blocks."""
-    fences = [m.start() for m in _FENCE.finditer(text)]
+    if "#" not in text:
+        return []
+    fences = [m.start() for m in _FENCE.finditer(text)] if "```" in text or "~~~" in text else []
     headings: list[Heading] = []
     for match in _ATX.finditer(text):
         if sum(1 for f in fences if f < match.start()) % 2:
@@ -216,7 +220,9 @@ class DocumentReader:
             raise InputError("duplicate", f"{name} has the same content as {self.hashes[digest]} and was left out.",
                              "files")
         text, replaced = decode(data)
-        text, _ = remove_control_chars(normalize_newlines(text))
+        text = normalize_newlines(text)
+        if _NEEDS_CLEANING.search(text):
+            text, _ = remove_control_chars(text)
         docs, remark = self._documents(name, text, kind_of(name), text_field)
         if not docs:
             raise InputError("empty_file", f"{name} has no text.", "files")

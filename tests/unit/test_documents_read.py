@@ -235,3 +235,16 @@ def test_any_html_extracts_without_raising_and_headings_point_into_text(markup):
     for heading in headings:
         assert text[heading.start:heading.end].strip() == text[heading.start:heading.end]
         assert 1 <= heading.level <= 6
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=200))
+@settings(max_examples=200, deadline=None)
+def test_read_text_is_cleaned_like_pasted_passages(text):
+    from reranker.text import normalize_newlines, remove_control_chars
+
+    report = DocumentReader().read_files([("t.txt", text.encode("utf-8"))])
+    expected, _ = remove_control_chars(normalize_newlines(text))
+    if report.documents:
+        assert report.documents[0].text == expected
+    else:
+        assert not expected.strip() or report.notes[0].code == "binary_file"
