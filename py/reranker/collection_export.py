@@ -74,7 +74,8 @@ def rows_to_csv(rows: list[dict], spreadsheet_safe: bool = True) -> str:
 def rows_to_markdown(rows: list[dict], query: str) -> str:
     """Markdown table: reranked rank and score, stage-1 rank and score, source, passage."""
     lines = [f"**Query:** {markdown_cell(query)}", "",
-             "| Rank | Score | Stage 1 | Stage-1 score | Source | Passage |", "| ---: | ---: | ---: | ---: | --- | --- |"]
+             "| Rank | Score | Stage 1 | Stage-1 score | Source | Passage |",
+             "| ---: | ---: | ---: | ---: | --- | --- |"]
     for row in rows:
         rank = "never reached the reranker" if not row["reached"] else (row["rerank_rank"] or "pending")
         score = "" if row["rerank_score"] is None else f"{row['rerank_score']:.3f}"

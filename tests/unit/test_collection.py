@@ -32,7 +32,8 @@ def demo_collection():
 
 def small() -> Collection:
     collection = Collection(budget=64, overlap=0.1)
-    collection.add_files([("a.md", b"# Kernel\n\nRemove an old kernel with dpkg --purge.\n\n# Apt\n\nUse apt to upgrade."),
+    kernel = b"# Kernel\n\nRemove an old kernel with dpkg --purge.\n\n# Apt\n\nUse apt to upgrade."
+    collection.add_files([("a.md", kernel),
                           ("b.txt", b"Bananas are yellow.\n\nApples are red.")])
     return collection
 
