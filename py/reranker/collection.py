@@ -9,6 +9,7 @@ Typical use from the page glue::
     col.chunks[i]                                     # Chunk: source, ordinal, span, heading path, text
 """
 
+import hashlib
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,11 @@ class Stage1:
         """The `rerank:stage1` payload: {order, k, retriever, ms} plus the candidates' scores."""
         return {"order": self.order[:self.k], "k": self.k, "retriever": self.retriever, "ms": self.ms,
                 "scores": self.scores[:self.k], "matched": len(self.order)}
+
+
+def content_key(text: str) -> str:
+    """sha256 of the UTF-8 text, hex: the same passage text has the same key in every collection."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Collection:
@@ -173,6 +179,12 @@ class Collection:
                 ranked = rrf([[i for i, _ in ranked], [i for i, _ in vectors or []]])
         ms = (time.perf_counter() - started) * 1000
         return Stage1(retriever, [i for i, _ in ranked], [s for _, s in ranked], k, ms)
+
+    def keys(self, first: int = 0, count: int | None = None) -> list[str]:
+        """Content keys of passages [first, first + count): sha256 of the text (hex), for a vector cache that
+        survives reloads and re-splits (an unchanged passage keeps its key)."""
+        stop = len(self.chunks) if count is None else min(len(self.chunks), first + count)
+        return [content_key(chunk.text) for chunk in self.chunks[first:stop]]
 
     def find(self, text: str, limit: int = 200) -> list[int]:
         """Ids of passages containing `text` (case- and accent-folded), for marking relevant passages."""

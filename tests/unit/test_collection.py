@@ -195,3 +195,14 @@ def test_demo_labels_survive_a_budget_change(demo_collection):
     collection.add_files([(n, (COLLECTIONS / entry["folder"] / n).read_bytes()) for n in entry["files"]])
     collection.build()
     assert all(collection.resolve(q["relevant"]) for q in entry["queries"])
+
+
+def test_content_keys_are_stable_across_collections_and_budgets():
+    import hashlib
+
+    one, two = small(), small()
+    one.build()
+    two.build()
+    assert one.keys() == two.keys() and len(one.keys()) == len(one.chunks)
+    assert one.keys(1, 1) == [hashlib.sha256(one.chunks[1].text.encode()).hexdigest()]
+    assert one.keys(len(one.chunks)) == []
