@@ -7,6 +7,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import lru_cache, partial
+from operator import itemgetter
 
 from .tokenize import fold, tokenize
 
@@ -142,5 +143,7 @@ class BM25Index:
         """(id, score) of the passages matching the query, best first (ties by id), at most `limit`."""
         totals = self.scores(query)
         if limit is None or limit >= len(totals):
-            return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+            ranked = sorted(totals.items())  # by id, then a stable sort by score: no Python key per item
+            ranked.sort(key=itemgetter(1), reverse=True)
+            return ranked
         return heapq.nsmallest(limit, totals.items(), key=lambda item: (-item[1], item[0]))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .bm25 import BM25Index
 from .chunking import Chunk, check_budget, split_document
-from .documents import Document, DocumentReader, FileNote, LoadReport
+from .documents import Document, DocumentReader, FileNote, LoadReport, skip_reasons
 from .errors import InputError
 from .limits import DEFAULT_PASSAGE_OVERLAP, DEFAULT_PASSAGE_TOKENS, MAX_COLLECTION_PASSAGES
 from .parse import normalize_query
@@ -213,9 +213,9 @@ class Collection:
                f"{'s' if len(self.chunks) != 1 else ''}"
         if self.duplicates:
             text += f"; {self.duplicates:,} duplicate{'s' if self.duplicates != 1 else ''} left out"
-        others = len(skipped) - self.duplicates
-        if others:
-            text += f"; {others:,} file{'s' if others != 1 else ''} skipped"
+        reasons = skip_reasons(self.notes)
+        if reasons:
+            text += "; " + reasons
         if self.over_limit:
             text += (f"; {self.over_limit:,} document{'s' if self.over_limit != 1 else ''} not split (the limit is "
                      f"{MAX_COLLECTION_PASSAGES:,} passages)")

@@ -86,15 +86,32 @@ class LoadReport:
             parts[0] += f" ({_count(len(self.documents), 'document')})"
         if self.duplicates:
             parts.append(f"{_count(self.duplicates, 'duplicate file')} left out")
-        others = len(self.skipped) - self.duplicates
-        if others:
-            parts.append(f"{_count(others, 'file')} skipped")
+        reasons = skip_reasons(self.skipped)
+        if reasons:
+            parts.append(reasons)
         return ", ".join(parts) + "."
 
     def to_dict(self) -> dict:
         """JSON-able form (documents as summaries)."""
         return {"documents": [d.to_dict() for d in self.documents], "notes": [n.to_dict() for n in self.notes],
                 "filesRead": self.files_read, "duplicates": self.duplicates, "summary": self.summary()}
+
+
+_REASONS = {"too_many_files": f"over the {MAX_FILES:,}-file limit", "binary_file": "not text",
+            "empty_file": "empty", "file_too_large": f"over {MAX_FILE_BYTES / 1e6:,.0f} MB"}
+
+
+def skip_reasons(notes: Iterable[FileNote]) -> str:
+    """"3 files skipped (2 not text, 1 empty)" for the skipped notes other than duplicates ("" if none)."""
+    counts: dict[str, int] = {}
+    for note in notes:
+        if note.skipped and note.code != "duplicate":
+            reason = _REASONS.get(note.code, "unreadable")
+            counts[reason] = counts.get(reason, 0) + 1
+    if not counts:
+        return ""
+    detail = ", ".join(f"{n:,} {reason}" for reason, n in sorted(counts.items(), key=lambda item: -item[1]))
+    return f"{_count(sum(counts.values()), 'file')} skipped ({detail})"
 
 
 def _count(n: int, noun: str) -> str:

@@ -113,7 +113,7 @@ def test_status_counts_duplicates_skips_and_passages():
     collection.build()
     status = collection.status()
     assert (status["files"], status["documents"], status["duplicates"]) == (3, 3, 1)
-    assert status["summary"] == f"3 files, {len(collection.chunks)} passages; 1 duplicate left out; 1 file skipped."
+    assert status["summary"] == f"3 files, {len(collection.chunks)} passages; 1 duplicate left out; 1 file skipped (1 not text)."
     assert {s["code"] for s in status["skipped"]} == {"duplicate", "binary_file"}
 
 

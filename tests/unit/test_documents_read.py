@@ -179,6 +179,8 @@ def test_twenty_thousand_files_keep_the_first_ones_and_say_why():
     report = reader.read_files((f"f{i}.txt", f"text {i}".encode()) for i in range(20_000))
     assert report.files_read == MAX_FILES and len(report.documents) == MAX_FILES
     skipped = report.skipped
+    assert report.summary() == f"Read {MAX_FILES:,} files, {20_000 - MAX_FILES:,} files skipped ({20_000 - MAX_FILES:,} " \
+                               f"over the {MAX_FILES:,}-file limit)."
     assert len(skipped) == 20_000 - MAX_FILES and {n.code for n in skipped} == {"too_many_files"}
     later = reader.read_files([("more.txt", b"more")])
     assert later.notes[0].code == "too_many_files" and reader.files == MAX_FILES
@@ -197,7 +199,7 @@ def test_duplicates_by_content_are_counted_across_calls():
 def test_summary_with_records_and_skips():
     reader = DocumentReader()
     report = reader.read_files([("r.jsonl", b'{"text":"a"}\n{"text":"b"}'), ("x.bin", b"\x00\x01")])
-    assert report.summary() == "Read 1 file (2 documents), 1 file skipped."
+    assert report.summary() == "Read 1 file (2 documents), 1 file skipped (1 not text)."
     assert report.to_dict()["filesRead"] == 1 and report.to_dict()["notes"][1]["code"] == "binary_file"
 
 
