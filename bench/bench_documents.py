@@ -5,7 +5,8 @@ The collection is the demo collection (static/collections/debian-faq) replicated
 document takes four of the demo's passages under headings, plus a line naming the copy, so no two are equal.
 Prints one table (figure, measured, reference, ratio, target) and the memory tracemalloc saw. Targets are the
 issue's Pyodide budgets under Pyodide and tighter ones under CPython; nothing is asserted.
-Absolute times depend on the machine's load (printed); ratios against the reference less so.
+Times are the best of --repeats runs (queries: the median over the demo queries), the least disturbed by other
+load on a shared machine; absolute times still depend on the load (printed), ratios against a reference less so.
 --pyodide also runs the same figures in the pinned Pyodide (node_modules/pyodide, under Node: the same wasm
 the page runs, without the browser) and checks that the demo collection's results are identical there.
 """
@@ -67,13 +68,13 @@ def synthetic_files(n_documents: int, passages: list[str]) -> list[tuple[str, by
 
 
 def timed(fn, repeats: int) -> tuple[float, object]:
-    """Median seconds of `repeats` calls of fn() and its last result."""
+    """Best seconds of `repeats` calls of fn() (the least disturbed by other load) and its last result."""
     times, result = [], None
     for _ in range(repeats):
         started = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+    return min(times), result
 
 
 def fresh(files: list[tuple[str, bytes]]) -> Collection:
@@ -97,7 +98,7 @@ def run(n_documents: int, repeats: int) -> list[tuple[str, str, str, str, str]]:
     split_s = _split_only(files, repeats)
     rows.append(("  of which splitting", f"{split_s * 1000:.0f} ms", "", f"{split_s / build_s:.2f} of build", ""))
     texts = [c.text for c in collection.chunks]
-    tokenize_s, _ = timed(lambda: [tokenize(t) for t in texts], 1)
+    tokenize_s, _ = timed(lambda: [tokenize(t) for t in texts], repeats)
     rows.append(("  reference: tokenize() every passage", f"{tokenize_s * 1000:.0f} ms", "", f"build = "
                  f"{build_s / tokenize_s:.1f}x", ""))
     slices = _slices(files)
@@ -123,18 +124,18 @@ def run(n_documents: int, repeats: int) -> list[tuple[str, str, str, str, str]]:
 
 
 def _build_time(files: list[tuple[str, bytes]], repeats: int) -> tuple[float, Collection]:
-    """Median seconds of split + index (reading not counted) and the last collection built."""
+    """Best seconds of split + index (reading not counted) and the last collection built."""
     times, collection = [], None
     for _ in range(repeats):
         collection = fresh(files)
         started = time.perf_counter()
         collection.build()
         times.append(time.perf_counter() - started)
-    return statistics.median(times), collection
+    return min(times), collection
 
 
 def _split_only(files: list[tuple[str, bytes]], repeats: int) -> float:
-    """Median seconds of splitting alone (same documents, no index)."""
+    """Best seconds of splitting alone (same documents, no index)."""
     from reranker.chunking import split_document  # noqa: PLC0415
 
     documents = fresh(files).documents
