@@ -291,3 +291,12 @@ def case_variant(text: str, n: int) -> str:
         if (n >> (bit % 20)) & 1:
             chars[i] = chars[i].swapcase()
     return "".join(chars)
+
+
+def add_folder(out: Path, src: Path, path: str) -> Path:
+    """Copy a bench page folder `src` into the built site at `path` (like add_hello, for any reference page)."""
+    target = out / path
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(src, target)
+    return out
