@@ -36,16 +36,14 @@ ADAPTER_JS = """async () => {
 
 
 @pytest.fixture(scope="module")
-def webgpu_browser() -> Iterator[Any]:
-    """A headless Chromium with a (software) WebGPU adapter."""
-    from playwright.sync_api import sync_playwright
-
+def webgpu_browser(browser: Any) -> Iterator[Any]:
+    """A second headless Chromium, with a (software) WebGPU adapter, from the session's Playwright (one sync
+    Playwright per process)."""
     options = launch_options()
     options["args"] = [*options["args"], "--enable-unsafe-webgpu"]
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(**options)
-        yield chromium
-        chromium.close()
+    chromium = browser.browser_type.launch(**options)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
