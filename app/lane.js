@@ -20,6 +20,7 @@ export class Lane extends EventTarget {
     this.errorKey = errorKey;
     this.python = python;
     this.scorer = null;
+    this.backend = "wasm"; // what this lane's worker is asked for ("wasm" | "webgpu"; app/backend.js)
     this.entry = null;     // the catalog entry loaded (or loading) in this lane's worker
     this.ready = false;
     this.loading = null;   // the load attempt in progress
@@ -54,7 +55,7 @@ export class Lane extends EventTarget {
     this.loadPromise = new Promise((resolve) => { settle = resolve; });
     try {
       const info = await this.scorer.load(entry, {
-        backend: "wasm",
+        backend: this.backend,
         onProgress: (progress) => { if (this.loading === attempt) this.emit("model-progress", { entry, progress }); },
       });
       if (this.loading !== attempt || info?.superseded) return;
@@ -71,6 +72,16 @@ export class Lane extends EventTarget {
       settle();
       this.emit("model-settled");
     }
+  }
+
+  /** Ask for another backend: the worker is replaced (ONNX Runtime's wasm build is fixed per worker) and the
+   *  lane's model, if any, loads again on it. A run using this lane must be stopped first (app/page.js does). */
+  setBackend(backend) {
+    if (backend === this.backend) return;
+    this.backend = backend;
+    this.scorer?.terminate();
+    this.scorer = null;
+    if (this.entry) this.load(this.entry);
   }
 
   /** Take one worker `result`: count it and buffer it for the next frame's flush. */

@@ -8,7 +8,7 @@
 // runs once Python and the model are ready.
 //
 // Rooms: python.js (Python's start), runs.js + lane.js (runs and lanes), inputs.js + counts.js + presets.js +
-// models.js (the input panel), compare.js (comparison and vector column), share.js (share links, export),
+// models.js + backend.js (the input panel), compare.js (comparison and vector column), share.js (share links, export),
 // loading-strip.js, stats.js, theme.js; feedback.js (status line, phase, field errors) and format.js are shared.
 
 import { Python } from "./python.js";
@@ -22,6 +22,7 @@ import { SharePanel } from "./share.js";
 import { LoadingStrip } from "./loading-strip.js";
 import { StatsPanel } from "./stats.js";
 import { initTheme } from "./theme.js";
+import { BackendChoice } from "./backend.js";
 import { announce } from "./feedback.js";
 
 const python = new Python();
@@ -35,6 +36,8 @@ const compare = new ComparePanel({ python, runs, models });
 const share = new SharePanel({ python, inputs, presets, models, runs });
 const strip = new LoadingStrip();
 const stats = new StatsPanel();
+const backend = new BackendChoice();
+laneA.backend = laneB.backend = backend.backend;
 
 function connectPython() {
   python.addEventListener("ready", () => {
@@ -60,10 +63,19 @@ function connectLanes() {
       compare.draw();
     });
   }
-  laneA.addEventListener("model-loading", (e) => strip.showModelLoading(e.detail.entry, null));
+  laneA.addEventListener("model-loading", (e) => {
+    strip.showModelLoading(e.detail.entry, null);
+    backend.showLoading();
+  });
   laneA.addEventListener("model-progress", (e) => strip.showModelLoading(e.detail.entry, e.detail.progress));
-  laneA.addEventListener("model-ready", (e) => strip.showModelReady(e.detail.entry, e.detail.info));
-  laneA.addEventListener("model-failed", () => strip.showModelFailed());
+  laneA.addEventListener("model-ready", (e) => {
+    strip.showModelReady(e.detail.entry, e.detail.info);
+    backend.showReady(e.detail.info);
+  });
+  laneA.addEventListener("model-failed", () => {
+    strip.showModelFailed();
+    backend.showFailed();
+  });
   laneA.addEventListener("update", (e) => compare.onLaneUpdate(e.detail.view));
 }
 
@@ -115,6 +127,12 @@ function connectInputs() {
     laneB.forget();
     stats.hide("b");
   });
+  // Another worker backend: like a model switch, a run in progress stops and the models load again on it.
+  backend.addEventListener("change", (e) => {
+    if (e.detail.backend === laneA.backend) return; // Auto <-> WASM: the same workers
+    if (runs.running) runs.stop(true);
+    for (const lane of [laneA, laneB]) lane.setBackend(e.detail.backend);
+  });
   share.addEventListener("restored", (e) => {
     const { model } = e.detail;
     if (model) {
@@ -153,6 +171,7 @@ connectInputs();
 wireCommands();
 inputs.wire();
 models.wire();
+backend.wire();
 share.wire();
 inputs.readThreshold();
 const wantedModel = readUrl();

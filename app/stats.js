@@ -50,6 +50,8 @@ export class StatsPanel {
       stat("Re-sorts", String(s.updates), "updates"),
       stat("Main thread / re-sort", perUpdate, "update-ms"),
     );
+    const backendCell = el.querySelector('[data-stat="backend"]');
+    if (info.fallbackReason) backendCell.title = `WebGPU was asked for but is not available: ${info.fallbackReason}`;
     el.dataset.pyMs = s.pyMs.toFixed(1);
     el.dataset.renderMs = s.renderMs.toFixed(1);
     el.dataset.state = s.end ? (s.cancelled ? "cancelled" : "done") : "running";

@@ -176,14 +176,10 @@ def guarded_context(browser: Any) -> Iterator[GuardedContext]:
     context.close()
 
 
-@pytest.fixture
-def page(request: pytest.FixtureRequest, guarded_context: GuardedContext,
-         csp_reports: list[dict[str, Any]]) -> Iterator[Any]:
-    """A page in a fresh context; fails the test on external requests, console errors, page errors or
-    CSP violation reports (from the page or its workers).
-
-    `@pytest.mark.allow_console_errors` allows all console/page errors;
-    `@pytest.mark.allow_console_errors("regex", ...)` allows only matching ones. External requests always fail."""
+def guarded_page(request: pytest.FixtureRequest, guarded_context: GuardedContext,
+                 csp_reports: list[dict[str, Any]]) -> Iterator[Any]:
+    """The body of the `page` fixture, for fixtures that make their own GuardedContext (another browser):
+    yields a new page, then fails the test on what the guard recorded (see `page`)."""
     page = guarded_context.context.new_page()
     reports_before = len(csp_reports)
     yield page
@@ -207,3 +203,14 @@ def page(request: pytest.FixtureRequest, guarded_context: GuardedContext,
     )
     if problems:
         pytest.fail("page guard:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, guarded_context: GuardedContext,
+         csp_reports: list[dict[str, Any]]) -> Iterator[Any]:
+    """A page in a fresh context; fails the test on external requests, console errors, page errors or
+    CSP violation reports (from the page or its workers).
+
+    `@pytest.mark.allow_console_errors` allows all console/page errors;
+    `@pytest.mark.allow_console_errors("regex", ...)` allows only matching ones. External requests always fail."""
+    yield from guarded_page(request, guarded_context, csp_reports)
