@@ -94,8 +94,7 @@ def test_webgpu_scores_match_wasm(webgpu_page: Any, base_url: str) -> None:
     page = webgpu_page
     open_page(page, base_url)
     adapter = page.evaluate(ADAPTER_JS)
-    if adapter is None:
-        pytest.skip("this Chromium gives no WebGPU adapter even with --enable-unsafe-webgpu")
+    assert adapter is not None, "this Chromium gives no WebGPU adapter even with --enable-unsafe-webgpu"
     assert page.input_value("#backend") == "auto"
     assert "Auto runs on WASM" in page.inner_text(NOTE)
     note = choose_backend(page, "webgpu", "webgpu")
