@@ -1,0 +1,68 @@
+"""The page glue's Documents-mode calls, as the page makes them (JSON in / JSON out)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import glue
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "static" / "collections"
+
+
+def _call(method, *args):
+    return json.loads(glue._json_call(method)(*(json.dumps(a) for a in args)))
+
+
+def _demo_glue() -> tuple[glue.PageGlue, dict]:
+    page = glue.PageGlue()
+    entry = json.loads((DEMO / "index.json").read_text())[0]
+    files = [[name, base64.b64encode((DEMO / entry["folder"] / name).read_bytes()).decode()] for name in entry["files"]]
+    assert _call(page.docs.check, [[n, 10] for n, _ in files])["refused"] == []
+    report = _call(page.docs.add, files)
+    assert report["filesRead"] == len(files)
+    while not (progress := _call(page.docs.work, 30))["done"]:
+        pass
+    assert progress["status"]["passages"] > 100
+    return page, entry
+
+
+def test_stage1_run_funnel_and_export() -> None:
+    page, entry = _demo_glue()
+    labelled = entry["queries"][6]  # "pay": the answer is outside the first 50
+    s1 = _call(page.docs.stage1, labelled["query"], "bm25", 50)
+    assert s1["k"] == 50 and len(s1["order"]) == 50 and s1["retriever"] == "bm25"
+    model = {"id": "m", "max_length": 512}
+    start = _call(page.start, {"slot": "a", "collection": True, "query": labelled["query"], "model": model,
+                               "labels": [], "threshold": 0.5, "topK": 5})
+    assert start["collection"]["ids"] == s1["order"]
+    assert start["texts"][0] == page.docs.col.chunks[s1["order"][0]].text
+    results = [{"key": p["key"], "logit": float(i % 7), "tokens": 10} for i, p in enumerate(start["pairs"])]
+    view = _call(page.add, "a", results)
+    assert view["done"]
+    relevant = _call(page.docs.resolve, labelled["relevant"])["ids"]
+    funnel = _call(page.docs.funnel, 5, relevant)
+    assert funnel["recall"] == 0.0 and funnel["missed"][0]["rank"] > 50
+    assert funnel["missed"][0]["source"] == "basic-defs.en.html"
+    exported = json.loads(_call(page.export, "a", "json")["text"])
+    assert "stage1_rank" in json.dumps(exported) and "rerank_score" in json.dumps(exported)
+
+
+def test_passages_mode_export_unchanged_after_a_documents_run() -> None:
+    page, entry = _demo_glue()
+    _call(page.docs.stage1, entry["queries"][0]["query"], "bm25", 10)
+    model = {"id": "m", "max_length": 512}
+    _call(page.start, {"slot": "a", "collection": True, "query": "kernel", "model": model})
+    start = _call(page.start, {"slot": "a", "query": "q", "passages": "one\ntwo", "mode": "lines", "model": model})
+    assert "collection" not in start and "a" not in page.docs.runs
+
+
+def test_bad_input_is_a_message() -> None:
+    page = glue.PageGlue()
+    assert _call(page.docs.stage1, "kernel", "bm25", 50)["error"]["code"] in ("no_documents", "not_indexed")
+    report = _call(page.docs.add, [["x.bin", base64.b64encode(b"\x00\x01\x02" * 50).decode()],
+                                   ["e.txt", ""]])
+    assert [n["code"] for n in report["notes"]] == ["binary_file", "empty_file"]
+    assert _call(page.start, {"slot": "a", "collection": True, "model": {"id": "m"}})["error"]["code"] == "no_stage1"
