@@ -8,8 +8,8 @@
 // runs once Python and the model are ready.
 //
 // Rooms: python.js (Python's start), runs.js + lane.js (runs and lanes), inputs.js + counts.js + presets.js +
-// models.js (the input panel), compare.js (comparison and vector column), share.js (share links, export),
-// loading-strip.js, stats.js, theme.js; feedback.js (status line, phase, field errors) and format.js are shared.
+// models.js (the input panel), documents.js (Documents mode: files, stage 1, funnel), compare.js (comparison and
+// vector column), share.js (share links, export), loading-strip.js, stats.js, theme.js; feedback.js (status line, phase, field errors) and format.js are shared.
 
 import { Python } from "./python.js";
 import { RunController } from "./runs.js";
@@ -19,6 +19,7 @@ import { Presets } from "./presets.js";
 import { ModelPicker } from "./models.js";
 import { ComparePanel } from "./compare.js";
 import { SharePanel } from "./share.js";
+import { DocumentsMode } from "./documents.js";
 import { LoadingStrip } from "./loading-strip.js";
 import { StatsPanel } from "./stats.js";
 import { initTheme } from "./theme.js";
@@ -33,6 +34,7 @@ const presets = new Presets(inputs);
 const models = new ModelPicker();
 const compare = new ComparePanel({ python, runs, models });
 const share = new SharePanel({ python, inputs, presets, models, runs });
+const documents = new DocumentsMode({ python, inputs });
 const strip = new LoadingStrip();
 const stats = new StatsPanel();
 
@@ -54,8 +56,9 @@ function connectLanes() {
     lane.addEventListener("model-loading", (e) => models.describe(lane.slot, e.detail.entry));
     lane.listEl.addEventListener("relevance-toggle", (e) => {
       const { index, relevance } = e.detail;
-      const text = lane.texts[index];
+      const text = lane.texts[lane.localIndex(index)];
       if (text !== undefined) inputs.labels.set(text, relevance);
+      if (lane.collection) documents.relabel(index, relevance);
       runs.relabel(text, relevance);
       compare.draw();
     });
@@ -83,7 +86,19 @@ function connectRuns() {
     share.setExportEnabled(true);
     if (outcome !== "stopped") compare.draw();
     if (outcome === "done") compare.scoreVectors();
+    documents.onRunEnd(laneA.stats);
   });
+}
+
+function connectDocuments() {
+  documents.addEventListener("mode", (e) => {
+    const stopped = Boolean(runs.running);
+    if (stopped) runs.stop(true);
+    runs.source = e.detail.mode === "documents" ? documents : null;
+    if (stopped) announce(`The run was stopped: you switched to ${e.detail.mode} mode. Your passages and documents are kept.`);
+  });
+  documents.addEventListener("indexed", () => runs.refreshReadiness());
+  documents.addEventListener("run", () => runs.rerank());
 }
 
 function connectInputs() {
@@ -134,9 +149,10 @@ function wireCommands() {
   });
 }
 
-/** Fill what the page's address asks for (?q, ?p, ?s, ?run=1); returns the ?model it asks for. */
+/** Fill what the page's address asks for (?q, ?p, ?s, ?run=1, ?mode=documents); returns the ?model it asks for. */
 function readUrl() {
   const params = new URLSearchParams(location.search);
+  if (params.get("mode") === "documents") documents.setMode("documents");
   if (params.has("q")) inputs.fill({ query: params.get("q") });
   if (params.has("p")) inputs.fill({ passages: params.get("p") });
   if (params.has("s")) share.pending = params.get("s");
@@ -149,11 +165,13 @@ initTheme();
 connectPython();
 connectLanes();
 connectRuns();
+connectDocuments();
 connectInputs();
 wireCommands();
 inputs.wire();
 models.wire();
 share.wire();
+documents.wire();
 inputs.readThreshold();
 const wantedModel = readUrl();
 if (runs.queued) announce("Rerank will start as soon as Python and the model are ready.");

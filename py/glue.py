@@ -104,8 +104,12 @@ class DocumentsGlue:
     def stage1(self, query: str, retriever: str, k: int) -> dict:
         """Stage 1 over every passage; its first K become the passages of the next run."""
         col = self.collection()
-        self.last = col.stage1(clean_query(str(query or "")), str(retriever), int(k))
-        return self.last.to_dict()
+        found = col.stage1(clean_query(str(query or "")), str(retriever), int(k))
+        if not found.order:
+            raise InputError("no_match", "No passage of the collection shares a word with the query; try other "
+                             "words.", "query")
+        self.last = found
+        return found.to_dict()
 
     def passages(self, payload: Mapping) -> tuple[str, list[Passage], list[dict], dict]:
         """The last stage 1's candidates as a run's passages (index = stage-1 position) plus their collection facts."""
