@@ -19,13 +19,15 @@ export function drawStatus(summary, notes) {
   box.querySelector(".documents-summary").textContent = summary;
   if (notes === undefined) return;
   const list = box.querySelector(".documents-notes");
-  list.replaceChildren(...notes.slice(0, MAX_NOTES).map((n) => {
+  // "x.md was read." for every file adds nothing to the summary; a record file's "read" note counts its rows.
+  const shown = notes.filter((n) => n.code !== "read" || /\brows?\b/.test(n.message));
+  list.replaceChildren(...shown.slice(0, MAX_NOTES).map((n) => {
     const li = el("li", "documents-note", n.message);
     li.dataset.code = n.code;
     li.dataset.skipped = n.skipped ? "true" : "false";
     return li;
   }));
-  if (notes.length > MAX_NOTES) list.append(el("li", "documents-note", `… and ${(notes.length - MAX_NOTES).toLocaleString()} more.`));
+  if (shown.length > MAX_NOTES) list.append(el("li", "documents-note", `… and ${(shown.length - MAX_NOTES).toLocaleString()} more.`));
 }
 
 /** One funnel stage: its number and what it took. */

@@ -48,6 +48,7 @@ export class DocumentsMode extends EventTarget {
     this.picked = [];        // texts the last labelled query marked (unmarked when another is picked)
     this.stage1 = null;      // the last stage 1 {order, k, retriever, ms, scores, matched}
     this.loads = Promise.resolve(); // loads run one after another
+    this.budgetPending = false; // a link's budget, applied before the first files are read
   }
 
   emit(type, detail) {
@@ -104,6 +105,11 @@ export class DocumentsMode extends EventTarget {
   async loadFiles(files) {
     await this.whenPython();
     this.showError("");
+    if (this.budgetPending) {
+      this.budgetPending = false;
+      const status = this.python.call("docs_budget", Number(this.budget.value));
+      if (status.error) this.showError(status.error.message);
+    }
     const check = this.python.call("docs_check", files.map((f) => [f.name, f.blob.size]));
     const refused = new Set(check.refused || []);
     const notes = [...(check.notes || [])];
@@ -232,6 +238,24 @@ export class DocumentsMode extends EventTarget {
   /** What Python's `start` needs in this mode: the last stage 1's candidates are the run's passages. */
   payload() {
     return { collection: true };
+  }
+
+  /** The settings a Documents-mode share link carries. */
+  shareSettings() {
+    return { retriever: this.retriever.value, k: Number(this.candidates.value), budget: Number(this.budget.value) };
+  }
+
+  /** A Documents-mode link's settings (?retriever, ?k, ?budget; Python checks them when they are used). */
+  readUrl(params) {
+    if (params.has("retriever")) {
+      const option = this.retriever.querySelector(`option[value="${CSS.escape(params.get("retriever"))}"]`);
+      if (option && !option.disabled) this.retriever.value = option.value;
+    }
+    if (params.has("k")) this.candidates.value = params.get("k");
+    if (params.has("budget")) {
+      this.budget.value = params.get("budget");
+      this.budgetPending = true;
+    }
   }
 
   /** A labelled demo query: fill the query, mark its answers relevant, and ask for a run. */

@@ -95,6 +95,7 @@ function connectDocuments() {
     const stopped = Boolean(runs.running);
     if (stopped) runs.stop(true);
     runs.source = e.detail.mode === "documents" ? documents : null;
+    share.documents = runs.source;
     if (stopped) announce(`The run was stopped: you switched to ${e.detail.mode} mode. Your passages and documents are kept.`);
   });
   documents.addEventListener("indexed", () => runs.refreshReadiness());
@@ -152,7 +153,11 @@ function wireCommands() {
 /** Fill what the page's address asks for (?q, ?p, ?s, ?run=1, ?mode=documents); returns the ?model it asks for. */
 function readUrl() {
   const params = new URLSearchParams(location.search);
-  if (params.get("mode") === "documents") documents.setMode("documents");
+  if (params.get("mode") === "documents") {
+    documents.setMode("documents");
+    documents.readUrl(params);
+    if (params.has("threshold") || params.has("topk")) inputs.fillSettings(params.get("threshold"), params.get("topk"));
+  }
   if (params.has("q")) inputs.fill({ query: params.get("q") });
   if (params.has("p")) inputs.fill({ passages: params.get("p") });
   if (params.has("s")) share.pending = params.get("s");

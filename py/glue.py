@@ -141,6 +141,25 @@ class DocumentsGlue:
             item["text"] = chunk.text if len(chunk.text) <= 200 else chunk.text[:199] + "\u2026"
         return out
 
+    def share(self, payload: Mapping) -> dict:
+        """A Documents-mode link: the query and settings as address parameters (never the collection)."""
+        from reranker.chunking import check_budget  # noqa: PLC0415
+        from reranker.retrieval import check_candidates, check_retriever  # noqa: PLC0415
+        query = clean_query(str(payload.get("query") or ""))
+        if not query:
+            raise InputError("query_empty", "Type a query to share.", "query")
+        retriever, k = check_retriever(str(payload.get("retriever"))), check_candidates(int(payload.get("k") or 0))
+        budget = int(payload.get("budget") or 0)
+        check_budget(budget, self.col.overlap if self.col else 0.15)
+        params = [["mode", "documents"], ["q", query], ["retriever", retriever], ["k", str(k)],
+                  ["budget", str(budget)], ["threshold", str(payload.get("threshold", DEFAULT_THRESHOLD))],
+                  ["topk", str(payload.get("topK") or DEFAULT_TOP_K)]]
+        model = str(payload.get("model") or "")
+        if model and model != str(payload.get("defaultModel") or ""):
+            params.append(["model", model])
+        return {"params": params, "note": "The link carries the query and settings; the documents stay on this "
+                                          "device, so whoever opens it loads their own (or the demo)."}
+
     def export(self, session: RankingSession, stage1: Any, fmt: str) -> dict:
         """A documents run as json | markdown | csv: source, stage-1 rank/score, reranked rank/score."""
         from reranker import collection_export as ce  # noqa: PLC0415
@@ -342,7 +361,7 @@ class PageGlue:
 
 API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "compare", "export", "share",
                "restore")
-DOCS_METHODS = ("check", "add", "work", "budget", "stage1", "resolve", "funnel")
+DOCS_METHODS = ("check", "add", "work", "budget", "stage1", "resolve", "funnel", "share")
 
 
 def register(glue: PageGlue) -> None:

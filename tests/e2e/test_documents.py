@@ -90,6 +90,17 @@ def test_retrieve_then_rerank_the_candidates(page: Any, base_url: str) -> None:
     page.wait_for_function("() => document.getElementById('export-preview').value.includes('stage1_rank')")
     assert "rerank_score" in page.input_value("#export-preview")
     save_screenshot(page, "documents-run")
+    # The share link carries the query and settings, never the collection.
+    page.click("#share")
+    page.wait_for_function("() => document.getElementById('share-url').value.includes('mode=documents')")
+    link = page.input_value("#share-url")
+    assert "k=20" in link and "retriever=bm25" in link and "?s=" not in link and "&s=" not in link
+    assert "documents stay on this device" in page.inner_text("#status")
+    page.goto(link)
+    wait_for_phase(page, "ready")
+    assert page.is_checked('#mode input[value="documents"]')
+    assert page.input_value("#query") == "How do I remove an old kernel package?"
+    assert page.input_value("#candidates") == "20"
 
 
 def test_labelled_query_shows_what_never_reached_the_reranker(page: Any, base_url: str) -> None:

@@ -66,3 +66,13 @@ def test_bad_input_is_a_message() -> None:
                                    ["e.txt", ""]])
     assert [n["code"] for n in report["notes"]] == ["binary_file", "empty_file"]
     assert _call(page.start, {"slot": "a", "collection": True, "model": {"id": "m"}})["error"]["code"] == "no_stage1"
+
+
+def test_share_carries_query_and_settings_only() -> None:
+    page = glue.PageGlue()
+    res = _call(page.docs.share, {"query": "  kernel  ", "retriever": "bm25", "k": 20, "budget": 200, "threshold": 0.5,
+                                  "topK": 5, "model": "m", "defaultModel": "m"})
+    assert dict(res["params"]) == {"mode": "documents", "q": "kernel", "retriever": "bm25", "k": "20",
+                                   "budget": "200", "threshold": "0.5", "topk": "5"}
+    assert _call(page.docs.share, {"query": "x", "retriever": "bm25", "k": 5, "budget": 200})["error"]["field"] \
+        == "candidates"
