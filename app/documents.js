@@ -10,6 +10,8 @@
 import { announce, phase, setError, setPhase } from "./feedback.js";
 import { nextFrame } from "./idle.js";
 import { drawRecall, drawStage, drawStatus, formatMs } from "./documents-view.js";
+import { formatBytes } from "./format.js";
+import { RUNTIME } from "./runtime.js";
 
 const $ = (id) => document.getElementById(id);
 const WORK_SLICE_MS = 30;        // Python's split + index work per slice
@@ -56,6 +58,9 @@ export class DocumentsMode extends EventTarget {
   }
 
   wire() {
+    const { MAX_FILES, MAX_FILE_BYTES } = RUNTIME.limits; // reranker.limits, enforced in Python; stated up front here
+    if (MAX_FILES) $("documents-max-files").textContent = MAX_FILES.toLocaleString("en-US");
+    if (MAX_FILE_BYTES) $("documents-max-bytes").textContent = formatBytes(MAX_FILE_BYTES);
     for (const radio of document.querySelectorAll('input[name="page-mode"]')) {
       radio.addEventListener("change", () => { if (radio.checked) this.setMode(radio.value); });
     }

@@ -165,6 +165,19 @@ def test_bad_files_explain_themselves_and_lose_nothing(page: Any, base_url: str)
     assert page.locator("#results > li.passage").count() == len(texts)
 
 
+def test_a_file_over_the_size_limit_is_refused_before_reading(page: Any, base_url: str) -> None:
+    """The limit is stated up front; a larger file gets a message naming it, the other file is read."""
+    open_documents(page, base_url)
+    assert "5,000" in page.inner_text("#documents-hint") and "5.0 MB" in page.inner_text("#documents-hint")
+    page.set_input_files("#documents-files", [
+        {"name": "huge.txt", "mimeType": "text/plain", "buffer": b"word " * 1_000_001},
+        {"name": "small.txt", "mimeType": "text/plain", "buffer": b"A small file about tides.\n\nAnd harbours."},
+    ])
+    status = wait_indexed(page)
+    assert "huge.txt" in status and status.startswith("1 file"), status
+    assert page.locator('.documents-note[data-code="file_too_large"]').count() == 1
+
+
 def test_switching_mode_mid_run_stops_it_and_keeps_everything(page: Any, base_url: str) -> None:
     """Passages typed and documents loaded both survive a mode switch during a run; Passages mode looks as before."""
     open_documents(page, base_url)
