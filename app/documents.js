@@ -33,10 +33,13 @@ function readBase64(blob) {
 }
 
 export class DocumentsMode extends EventTarget {
-  constructor({ python, inputs }) {
+  /** `similarities(query, texts, onProgress)`: the bi-encoder's cosine per text (null when superseded). */
+  constructor({ python, inputs, similarities }) {
     super();
     this.python = python;
     this.inputs = inputs;
+    this.similarities = similarities;
+    this.passageCount = 0;
     this.mode = "passages";
     this.files = $("documents-files");
     this.retriever = $("retriever");
@@ -50,6 +53,7 @@ export class DocumentsMode extends EventTarget {
     this.picked = [];        // texts the last labelled query marked (unmarked when another is picked)
     this.stage1 = null;      // the last stage 1 {order, k, retriever, ms, scores, matched}
     this.loads = Promise.resolve(); // loads run one after another
+    this.pending = 0;        // loads queued or running
     this.budgetPending = false; // a link's budget, applied before the first files are read
   }
 
@@ -96,8 +100,15 @@ export class DocumentsMode extends EventTarget {
     return new Promise((resolve) => this.python.addEventListener("ready", () => resolve(), { once: true }));
   }
 
+  /** Run a load after the ones before it; `#documents-status[data-state]` is "indexing" until all are done. */
   queueLoad(job) {
-    this.loads = this.loads.then(job).catch((err) => this.showError(`Loading failed: ${err.message || err}`));
+    this.pending += 1;
+    $("documents-status").dataset.state = "indexing";
+    this.loads = this.loads.then(job).catch((err) => this.showError(`Loading failed: ${err.message || err}`))
+      .finally(() => {
+        this.pending -= 1;
+        if (!this.pending) $("documents-status").dataset.state = this.passageCount ? "ready" : "empty";
+      });
     return this.loads;
   }
 
@@ -187,44 +198,56 @@ export class DocumentsMode extends EventTarget {
   /** Split and index in slices until done; `<html data-phase>` says "indexing" meanwhile (when idle before). */
   index(notes) {
     if (this.indexing) return this.indexing;
-    this.indexing = (async () => {
-      const before = phase();
-      const mark = before === "ready" || before === "done";
-      if (mark) setPhase("indexing");
-      const status = $("documents-status");
-      status.dataset.state = "indexing";
-      this.indexMs = 0;
-      let progress;
-      do {
-        progress = this.python.call("docs_work", WORK_SLICE_MS);
-        if (progress.error) { this.showError(progress.error.message); break; }
-        this.indexMs += progress.ms;
-        drawStatus(progress.done ? progress.status.summary
-          : `Splitting and indexing: ${progress.documentsDone.toLocaleString()} of ${progress.documentsTotal.toLocaleString()} documents, ${progress.passages.toLocaleString()} passages…`, notes);
-        if (!progress.done) await nextFrame();
-      } while (!progress.done);
-      if (mark && phase() === "indexing") setPhase(before);
-      status.dataset.state = progress.done ? "ready" : "error";
-      if (progress.done) {
-        drawStage("passages", progress.passages, `split and indexed in ${formatMs(this.indexMs)}`);
-        announce(progress.status.summary);
-      }
-      this.indexing = null;
-      this.emit("indexed");
-    })();
-    return this.indexing;
+    const run = this.runIndex(notes);
+    this.indexing = run;
+    // cleared only after the assignment above: an empty collection finishes without ever awaiting
+    run.finally(() => { if (this.indexing === run) this.indexing = null; });
+    return run;
+  }
+
+  /** The split + index loop behind `index()`. */
+  async runIndex(notes) {
+    const before = phase();
+    const mark = before === "ready" || before === "done";
+    if (mark) setPhase("indexing");
+    this.indexMs = 0;
+    let progress;
+    do {
+      progress = this.python.call("docs_work", WORK_SLICE_MS);
+      if (progress.error) { this.showError(progress.error.message); break; }
+      this.indexMs += progress.ms;
+      const { documentsDone: done, documentsTotal: total, passages } = progress;
+      drawStatus(progress.done ? progress.status.summary : `Splitting and indexing: ${done.toLocaleString()} of ` +
+        `${total.toLocaleString()} documents, ${passages.toLocaleString()} passages…`, notes);
+      if (!progress.done) await nextFrame();
+    } while (!progress.done);
+    if (mark && phase() === "indexing") setPhase(before);
+    if (progress.done) this.passageCount = progress.passages;
+    if (progress.done) {
+      drawStage("passages", progress.passages, `split and indexed in ${formatMs(this.indexMs)}`);
+      announce(progress.status.summary);
+    }
+    this.emit("indexed");
   }
 
   /** The run controller's first step in this mode: stage 1 for the query; false (message shown) when refused. */
   async prepare(isCurrent) {
     this.showError("");
-    if (this.indexing) {
-      $("progress-note").textContent = "Waiting for the documents to be indexed…";
-      await this.indexing;
-      if (!isCurrent()) return false;
+    if (this.pending) {
+      $("progress-note").textContent = "Waiting for the documents to be read and indexed…";
+      await this.loads;
+      if (!isCurrent() || !this.active) return false;
     }
     if (!this.python.glue) return false;
-    const res = this.python.call("docs_stage1", this.inputs.query.value, this.retriever.value, Number(this.candidates.value));
+    const retriever = this.retriever.value;
+    this.embedMs = 0;
+    let sims = null;
+    if (retriever !== "bm25" && this.passageCount) {
+      sims = await this.embed(isCurrent);
+      if (sims === null) return false;
+    }
+    if (!this.active) return false; // the person switched to Passages mode while stage 1 ran
+    const res = this.python.call("docs_stage1", this.inputs.query.value, retriever, Number(this.candidates.value), sims);
     if (res.error) {
       if (res.error.field === "query") setError("query", res.error.message);
       else this.showError(res.error.message);
@@ -232,12 +255,37 @@ export class DocumentsMode extends EventTarget {
       return false;
     }
     this.stage1 = res;
-    const { order, k, retriever, ms } = res;
-    document.dispatchEvent(new CustomEvent("rerank:stage1", { detail: { order, k, retriever, ms } }));
-    drawStage("candidates", order.length, `${retriever.toUpperCase()} over every passage in ${formatMs(ms)}`);
+    const { order, k, ms } = res;
+    const total = ms + (this.embedMs || 0);
+    document.dispatchEvent(new CustomEvent("rerank:stage1", { detail: { order, k, retriever: res.retriever, ms: total } }));
+    const how = { bm25: "BM25", vectors: "vectors", hybrid: "BM25 + vectors" }[res.retriever] || res.retriever;
+    drawStage("candidates", order.length, `${how} over every passage in ${formatMs(total)}`);
     drawStage("sent", null, "");
     this.drawFunnel();
     return true;
+  }
+
+  /** The query's cosine with every passage, from the bi-encoder; null (message shown) when refused or superseded. */
+  async embed(isCurrent) {
+    const started = performance.now();
+    this.embedMs = 0;
+    const query = this.inputs.query.value.trim();
+    if (!query) return [];  // Python's stage 1 refuses the empty query with its own message
+    const note = $("progress-note");
+    const texts = this.python.call("docs_texts", 0, this.passageCount);
+    note.textContent = `Embedding ${texts.length.toLocaleString()} passages with the bi-encoder…`;
+    let sims;
+    try {
+      sims = await this.similarities(query, texts, (n, total) => {
+        if (n % 25 === 0 || n === total) note.textContent = `Embedding passages: ${n.toLocaleString()} of ${total.toLocaleString()}…`;
+      });
+    } catch (err) {
+      this.showError(err.message || String(err));
+      return null;
+    }
+    if (!isCurrent() || sims === null) return null;
+    this.embedMs = performance.now() - started;
+    return sims;
   }
 
   /** What Python's `start` needs in this mode: the last stage 1's candidates are the run's passages. */

@@ -34,7 +34,8 @@ const presets = new Presets(inputs);
 const models = new ModelPicker();
 const compare = new ComparePanel({ python, runs, models });
 const share = new SharePanel({ python, inputs, presets, models, runs });
-const documents = new DocumentsMode({ python, inputs });
+const documents = new DocumentsMode({ python, inputs,
+  similarities: (query, texts, onProgress) => compare.similarities(query, texts, onProgress) });
 const strip = new LoadingStrip();
 const stats = new StatsPanel();
 

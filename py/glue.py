@@ -101,10 +101,22 @@ class DocumentsGlue:
         self.last = None
         return col.status()
 
-    def stage1(self, query: str, retriever: str, k: int) -> dict:
-        """Stage 1 over every passage; its first K become the passages of the next run."""
+    def texts(self, first: int, count: int) -> list[str]:
+        """Passage texts [first, first + count): what the bi-encoder embeds for the vector retriever."""
+        return [chunk.text for chunk in self.collection().chunks[int(first):int(first) + int(count)]]
+
+    def stage1(self, query: str, retriever: str, k: int, similarities: Sequence[float | None] | None = None) -> dict:
+        """Stage 1 over every passage (with the bi-encoder's cosine per passage id for vectors / hybrid); its first
+        K become the passages of the next run."""
         col = self.collection()
-        found = col.stage1(clean_query(str(query or "")), str(retriever), int(k))
+        vectors = None
+        if similarities is not None:
+            if len(similarities) != len(col.chunks):
+                raise InputError("no_vectors", "The collection changed while its passages were embedded; search "
+                                 "again.", "retriever")
+            vectors = sorted(((i, float(s)) for i, s in enumerate(similarities) if s is not None),
+                             key=lambda pair: (-pair[1], pair[0]))
+        found = col.stage1(clean_query(str(query or "")), str(retriever), int(k), vectors)
         if not found.order:
             raise InputError("no_match", "No passage of the collection shares a word with the query; try other "
                              "words.", "query")
@@ -361,7 +373,7 @@ class PageGlue:
 
 API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "compare", "export", "share",
                "restore")
-DOCS_METHODS = ("check", "add", "work", "budget", "stage1", "resolve", "funnel", "share")
+DOCS_METHODS = ("check", "add", "work", "budget", "texts", "stage1", "resolve", "funnel", "share")
 
 
 def register(glue: PageGlue) -> None:

@@ -103,6 +103,25 @@ def test_retrieve_then_rerank_the_candidates(page: Any, base_url: str) -> None:
     assert page.input_value("#candidates") == "20"
 
 
+def test_hybrid_stage1_fuses_bm25_and_the_bi_encoder(page: Any, base_url: str) -> None:
+    """Vectors come from the bundled bi-encoder over every passage; hybrid fuses them with BM25."""
+    open_documents(page, base_url)
+    page.fill("#passage-budget", "1000")  # fewer, longer passages: the bi-encoder embeds each one per query
+    load_demo(page)
+    page.fill("#candidates", "10")
+    page.select_option("#retriever", "hybrid")
+    index = next(i for i, q in enumerate(DEMO["queries"]) if "pay" in q["query"])
+    page.evaluate("() => { window.__stage1 = []; }")
+    page.select_option("#demo-query", str(index))
+    wait_for_done(page)
+    [stage1] = page.evaluate("() => window.__stage1")
+    assert stage1["retriever"] == "hybrid" and len(stage1["order"]) == 10
+    final = doc_rows(page)
+    assert sorted(r["index"] for r in final) == sorted(stage1["order"])
+    assert all(r["state"] == "scored" for r in final)
+    assert "BM25 + vectors" in page.inner_text('#funnel [data-stat="candidates"]')
+
+
 def test_labelled_query_shows_what_never_reached_the_reranker(page: Any, base_url: str) -> None:
     """One pick of a labelled query searches, reranks and marks its answer; stage 1 missed it at K = 10."""
     open_documents(page, base_url)

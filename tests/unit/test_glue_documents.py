@@ -76,3 +76,16 @@ def test_share_carries_query_and_settings_only() -> None:
                                    "budget": "200", "threshold": "0.5", "topk": "5"}
     assert _call(page.docs.share, {"query": "x", "retriever": "bm25", "k": 5, "budget": 200})["error"]["field"] \
         == "candidates"
+
+
+def test_vectors_and_hybrid_take_the_bi_encoder_similarities() -> None:
+    page, entry = _demo_glue()
+    n = len(page.docs.col.chunks)
+    sims = [0.0] * n
+    sims[7], sims[3] = 0.9, 0.8
+    vectors = _call(page.docs.stage1, "anything at all", "vectors", 10, sims)
+    assert vectors["order"][:2] == [7, 3] and vectors["retriever"] == "vectors"
+    hybrid = _call(page.docs.stage1, entry["queries"][0]["query"], "hybrid", 10, sims)
+    assert hybrid["retriever"] == "hybrid" and len(hybrid["order"]) == 10
+    assert _call(page.docs.stage1, "kernel", "vectors", 10, sims[:-1])["error"]["code"] == "no_vectors"
+    assert _call(page.docs.texts, 7, 1) == [page.docs.col.chunks[7].text]
