@@ -28,6 +28,7 @@ export class Lane extends EventTarget {
     this.info = null;      // the worker's `ready` message
     this.rows = new Map(); // original index -> row for the view (Python's row + text)
     this.texts = [];
+    this.collection = null; // a documents run: CollectionRows (list rows under collection ids), else null
     this.query = "";
     this.order = [];
     this.session = null;   // Python's session id of the current run in this lane
@@ -104,9 +105,15 @@ export class Lane extends EventTarget {
     }
     this.order = view.order;
     this.done = view.done;
-    this.resultList.render(this.order.map((i) => this.rows.get(i)), { cutAfter: view.cutAfter });
+    const rows = this.order.map((i) => this.rows.get(i));
+    this.resultList.render(this.collection ? this.collection.display(rows) : rows, { cutAfter: view.cutAfter });
     const detail = { ...view.detail };
     document.dispatchEvent(new CustomEvent(this.slot === "a" ? "rerank:update" : "rerank:update-b", { detail }));
+  }
+
+  /** The session index of a list row's `data-index` (a collection id in a documents run). */
+  localIndex(index) {
+    return this.collection ? this.collection.localIndex(index) : index;
   }
 
   /** Push buffered worker results into Python once per animation frame. */

@@ -84,6 +84,7 @@ export function rowFacts(row, position) {
     relevance: row.relevance === 0 || row.relevance === 1 || row.relevance === 2 ? row.relevance : null,
     text,
     win: normaliseWindow(row.window, text.length),
+    extra: row.extra || null,
   };
 }
 
@@ -116,6 +117,7 @@ export function writeFacts(rec, facts, options) {
   if (last.score !== facts.score) writeScore(rec, facts.score);
   if (last.sunk !== facts.sunk) { li.dataset.sunk = facts.sunk ? "true" : "false"; last.sunk = facts.sunk; }
   if (last.relevance !== facts.relevance) writeRelevance(rec, facts.relevance);
+  if (facts.extra && last.extra !== facts.extra) writeExtra(rec, facts.extra);
 
   const { text, win } = facts;
   const winKey = win ? `${win.start}:${win.end}` : "";
@@ -142,6 +144,19 @@ function writeScore(rec, score) {
     parts.value.textContent = score.toFixed(3);
   }
   last.score = score;
+}
+
+/** Facts a row carries beyond the view's (a documents run): `was` replaces "was #N", `data` becomes data-*
+ *  attributes, `source` a line above the text. Written once per row: the object of a row does not change. */
+function writeExtra(rec, extra) {
+  const { li, parts, last } = rec;
+  last.extra = extra;
+  if (extra.was) parts.rankWas.textContent = extra.was;
+  Object.assign(li.dataset, extra.data || {});
+  if (extra.source) {
+    parts.source ??= parts.text.parentNode.insertBefore(el("p", "passage-source"), parts.text);
+    parts.source.textContent = extra.source;
+  }
 }
 
 /** Write a row's relevance label (0 | 1 | 2 | null): data-relevance, the checkbox and the mark. */

@@ -8,8 +8,9 @@
 // runs once Python and the model are ready.
 //
 // Rooms: python.js (Python's start), runs.js + lane.js (runs and lanes), inputs.js + counts.js + presets.js +
-// models.js + backend.js (the input panel), compare.js (comparison and vector column), share.js (share links, export),
-// loading-strip.js, stats.js, theme.js; feedback.js (status line, phase, field errors) and format.js are shared.
+// models.js + backend.js (the input panel), documents.js (Documents mode: files, stage 1, funnel), compare.js
+// (comparison and vector column), share.js (share links, export), loading-strip.js, stats.js, theme.js; feedback.js
+// (status line, phase, field errors) and format.js are shared.
 
 import { Python } from "./python.js";
 import { RunController } from "./runs.js";
@@ -19,6 +20,7 @@ import { Presets } from "./presets.js";
 import { ModelPicker } from "./models.js";
 import { ComparePanel } from "./compare.js";
 import { SharePanel } from "./share.js";
+import { DocumentsMode } from "./documents.js";
 import { LoadingStrip } from "./loading-strip.js";
 import { StatsPanel } from "./stats.js";
 import { initTheme } from "./theme.js";
@@ -34,6 +36,8 @@ const presets = new Presets(inputs);
 const models = new ModelPicker();
 const compare = new ComparePanel({ python, runs, models });
 const share = new SharePanel({ python, inputs, presets, models, runs });
+const documents = new DocumentsMode({ python, inputs,
+  similarities: (query, texts, onProgress) => compare.similarities(query, texts, onProgress) });
 const strip = new LoadingStrip();
 const stats = new StatsPanel();
 const backend = new BackendChoice();
@@ -57,8 +61,9 @@ function connectLanes() {
     lane.addEventListener("model-loading", (e) => models.describe(lane.slot, e.detail.entry));
     lane.listEl.addEventListener("relevance-toggle", (e) => {
       const { index, relevance } = e.detail;
-      const text = lane.texts[index];
+      const text = lane.texts[lane.localIndex(index)];
       if (text !== undefined) inputs.labels.set(text, relevance);
+      if (lane.collection) documents.relabel(index, relevance);
       runs.relabel(text, relevance);
       compare.draw();
     });
@@ -95,7 +100,20 @@ function connectRuns() {
     share.setExportEnabled(true);
     if (outcome !== "stopped") compare.draw();
     if (outcome === "done") compare.scoreVectors();
+    documents.onRunEnd(laneA.stats);
   });
+}
+
+function connectDocuments() {
+  documents.addEventListener("mode", (e) => {
+    const stopped = Boolean(runs.running);
+    if (stopped) runs.stop(true);
+    runs.source = e.detail.mode === "documents" ? documents : null;
+    share.documents = runs.source;
+    if (stopped) announce(`The run was stopped: you switched to ${e.detail.mode} mode. Your passages and documents are kept.`);
+  });
+  documents.addEventListener("indexed", () => runs.refreshReadiness());
+  documents.addEventListener("run", () => runs.rerank());
 }
 
 function connectInputs() {
@@ -152,9 +170,14 @@ function wireCommands() {
   });
 }
 
-/** Fill what the page's address asks for (?q, ?p, ?s, ?run=1); returns the ?model it asks for. */
+/** Fill what the page's address asks for (?q, ?p, ?s, ?run=1, ?mode=documents); returns the ?model it asks for. */
 function readUrl() {
   const params = new URLSearchParams(location.search);
+  if (params.get("mode") === "documents") {
+    documents.setMode("documents");
+    documents.readUrl(params);
+    if (params.has("threshold") || params.has("topk")) inputs.fillSettings(params.get("threshold"), params.get("topk"));
+  }
   if (params.has("q")) inputs.fill({ query: params.get("q") });
   if (params.has("p")) inputs.fill({ passages: params.get("p") });
   if (params.has("s")) share.pending = params.get("s");
@@ -167,12 +190,14 @@ initTheme();
 connectPython();
 connectLanes();
 connectRuns();
+connectDocuments();
 connectInputs();
 wireCommands();
 inputs.wire();
 models.wire();
 backend.wire();
 share.wire();
+documents.wire();
 inputs.readThreshold();
 const wantedModel = readUrl();
 if (runs.queued) announce("Rerank will start as soon as Python and the model are ready.");

@@ -9,6 +9,7 @@
 // "done" | "cancelled" | "failed" | "stopped"} ("stopped": Cancel, Esc, a model switch or a newer Rerank).
 
 import { Lane } from "./lane.js";
+import { CollectionRows } from "./collection-rows.js";
 import { nextFrame } from "./idle.js";
 import { announce, errorText, focusField, phase, setError, setPhase } from "./feedback.js";
 import { modelName } from "./format.js";
@@ -26,6 +27,7 @@ export class RunController extends EventTarget {
     };
     this.cancelButton = $("cancel");
     this.progressNote = $("progress-note");
+    this.source = null;    // documents mode: {prepare(isCurrent), payload()} supplies the passages instead of the form
     this.queued = false;   // Rerank pressed before ready
     this.running = null;   // the run in progress {token, cancelled, failed}
     this.runToken = 0;
@@ -93,7 +95,8 @@ export class RunController extends EventTarget {
     if (!this.ready) { this.queueUntilReady(); return; }
     if (this.inputs.readTopK() === null) { focusField("top_k"); return; }
     const token = ++this.runToken;
-    if (!(await this.prepareInput(token))) return;
+    const prepared = this.source ? this.source.prepare(() => token === this.runToken) : this.prepareInput(token);
+    if (!(await prepared)) return;
     if (this.running) this.stop(false);
     const run = { token, cancelled: false, failed: false };
     this.running = run;
@@ -133,7 +136,8 @@ export class RunController extends EventTarget {
     else b.reset();
     const started = [];
     for (const lane of lanes) {
-      const res = this.python.call("start", { slot: lane.slot, ...this.inputs.payload(), model: lane.entry });
+      const payload = { slot: lane.slot, ...this.inputs.payload(), ...this.source?.payload(), model: lane.entry };
+      const res = this.python.call("start", payload);
       if (res.error) {
         focusField(this.inputs.showError(res.error));
         announce(res.error.message);
@@ -151,6 +155,7 @@ export class RunController extends EventTarget {
       lane.reset();
       lane.session = res.session;
       lane.texts = res.texts;
+      lane.collection = res.collection ? new CollectionRows(res.collection) : null;
       lane.query = res.query;
     }
     this.emit("run-start", { run });

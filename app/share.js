@@ -28,6 +28,7 @@ export class SharePanel extends EventTarget {
     this.models = models;
     this.lane = runs.lanes.a;
     this.pending = null; // the link's share code, restored once Python is ready
+    this.documents = null; // Documents mode: its settings ({retriever, k, budget}) go into the link instead
     this.shareUrl = $("share-url");
     this.exportPreview = $("export-preview");
   }
@@ -59,6 +60,7 @@ export class SharePanel extends EventTarget {
     if (!this.python.glue) { setError("share", "Share links are made by Python, which is still loading. Try again in a moment."); return; }
     const topK = this.inputs.readTopK();
     if (topK === null) return;
+    if (this.documents) { await this.shareDocuments(); return; }
     const res = this.python.call("share", {
       ...this.inputs.payload(), model: this.models.selectedId(), defaultModel: this.models.defaultEntry()?.id || "",
       preset: this.inputs.preset,
@@ -75,6 +77,26 @@ export class SharePanel extends EventTarget {
     this.shareUrl.value = url.href;
     const copied = await copyText(url.href);
     announce(copied ? "Share link copied to the clipboard." : "Share link ready in the box below.");
+  }
+
+  /** Documents mode: the link carries the query and settings as address parameters; a collection never travels. */
+  async shareDocuments() {
+    const res = this.python.call("docs_share", {
+      ...this.inputs.payload(), ...this.documents.shareSettings(), model: this.models.selectedId(),
+      defaultModel: this.models.defaultEntry()?.id || "",
+    });
+    if (res.error) {
+      setError(res.error.field === "query" ? "query" : "share", res.error.message);
+      announce(res.error.message);
+      return;
+    }
+    const url = new URL(location.href);
+    url.search = "";
+    url.hash = "";
+    for (const [key, value] of res.params) url.searchParams.set(key, value);
+    this.shareUrl.value = url.href;
+    const copied = await copyText(url.href);
+    announce(`${copied ? "Share link copied to the clipboard." : "Share link ready in the box below."} ${res.note}`);
   }
 
   /** Restore the link's code, if the page was opened with one (called once Python is ready). */

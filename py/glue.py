@@ -8,6 +8,7 @@ the only proxies are the bound methods registered once at start-up.
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 import time
@@ -57,12 +58,142 @@ def _labels_lookup(pairs: Sequence[Sequence[Any]] | None) -> dict[str, int]:
     return out
 
 
+class DocumentsGlue:
+    """Documents mode: one collection for the page's lifetime, its last stage 1 and the runs started from it.
+
+    The `reranker` collection modules load on first use (the mode's first file), never at the page's start."""
+
+    def __init__(self) -> None:
+        self.col: Any = None
+        self.last: Any = None           # the last Stage1
+        self.runs: dict[str, Any] = {}  # slot -> the Stage1 whose candidates that slot's session ranks
+
+    def collection(self) -> Any:
+        """The page's collection, made on first use."""
+        if self.col is None:
+            from reranker.collection import Collection  # noqa: PLC0415 - on first use, not at start-up
+            self.col = Collection()
+        return self.col
+
+    def check(self, files: Sequence[Sequence[Any]]) -> dict:
+        """Before reading: the (name, size) pairs to refuse (too large, too many); refusals join the notes."""
+        from reranker.documents import check_files  # noqa: PLC0415
+        col = self.collection()
+        notes = check_files([(str(n), int(z)) for n, z in files], already=col.reader.files)
+        col.notes.extend(notes)
+        return {"refused": [note.name for note in notes], "notes": [note.to_dict() for note in notes]}
+
+    def add(self, files: Sequence[Sequence[str]]) -> dict:
+        """Read [[name, base64 bytes], ...] into documents (split and indexed by `work`); the load report."""
+        col = self.collection()
+        report = col.add_files([(str(name), base64.b64decode(data)) for name, data in files])
+        return {**report.to_dict(), "status": col.status()}
+
+    def work(self, max_ms: float) -> dict:
+        """Split and index for about `max_ms`; call again until `done`."""
+        col = self.collection()
+        return {**col.work(max_ms=float(max_ms)).to_dict(), "status": col.status()}
+
+    def budget(self, budget: int) -> dict:
+        """A new passage budget: passages are rebuilt by the next `work` calls."""
+        col = self.collection()
+        col.set_budget(int(budget), col.overlap)
+        self.last = None
+        return col.status()
+
+    def texts(self, first: int, count: int) -> list[str]:
+        """Passage texts [first, first + count): what the bi-encoder embeds for the vector retriever."""
+        return [chunk.text for chunk in self.collection().chunks[int(first):int(first) + int(count)]]
+
+    def stage1(self, query: str, retriever: str, k: int, similarities: Sequence[float | None] | None = None) -> dict:
+        """Stage 1 over every passage (with the bi-encoder's cosine per passage id for vectors / hybrid); its first
+        K become the passages of the next run."""
+        col = self.collection()
+        vectors = None
+        if similarities is not None:
+            if len(similarities) != len(col.chunks):
+                raise InputError("no_vectors", "The collection changed while its passages were embedded; search "
+                                 "again.", "retriever")
+            vectors = sorted(((i, float(s)) for i, s in enumerate(similarities) if s is not None),
+                             key=lambda pair: (-pair[1], pair[0]))
+        found = col.stage1(clean_query(str(query or "")), str(retriever), int(k), vectors)
+        if not found.order:
+            raise InputError("no_match", "No passage of the collection shares a word with the query; try other "
+                             "words.", "query")
+        self.last = found
+        return found.to_dict()
+
+    def passages(self, payload: Mapping) -> tuple[str, list[Passage], list[dict], dict]:
+        """The last stage 1's candidates as a run's passages (index = stage-1 position) plus their collection facts."""
+        if self.last is None:
+            raise InputError("no_stage1", "Search the collection first.", "documents")
+        remembered = _labels_lookup(payload.get("labels"))
+        chunks = [self.col.chunks[i] for i in self.last.candidates]
+        passages = [Passage(n, c.text, c.source, remembered.get(c.text), None) for n, c in enumerate(chunks)]
+        extra = {"collection": {"ids": [c.id for c in chunks], "sources": [c.source for c in chunks],
+                                "scores": self.last.scores[:len(chunks)]}}
+        return clean_query(str(payload.get("query") or "")), passages, [], extra
+
+    def resolve(self, relevant: Sequence[Mapping]) -> dict:
+        """The ids and texts a demo query's labels name."""
+        ids = self.collection().resolve(relevant)
+        return {"ids": ids, "texts": [self.col.chunks[i].text for i in ids]}
+
+    def funnel(self, sent: int, relevant: Sequence[int]) -> dict:
+        """Funnel numbers and recall@K of the last stage 1; missed relevant passages with source and excerpt."""
+        from reranker.retrieval import funnel  # noqa: PLC0415
+        if self.last is None:
+            return {"funnel": None}
+        col = self.collection()
+        valid = [int(i) for i in relevant if 0 <= int(i) < len(col.chunks)]
+        out = funnel(self.last.order, len(col.chunks), self.last.k, int(sent), valid).to_dict()
+        for item in out["missed"]:
+            chunk = col.chunks[item["id"]]
+            item["source"] = chunk.source
+            item["text"] = chunk.text if len(chunk.text) <= 200 else chunk.text[:199] + "\u2026"
+        return out
+
+    def share(self, payload: Mapping) -> dict:
+        """A Documents-mode link: the query and settings as address parameters (never the collection)."""
+        from reranker.chunking import check_budget  # noqa: PLC0415
+        from reranker.retrieval import check_candidates, check_retriever  # noqa: PLC0415
+        query = clean_query(str(payload.get("query") or ""))
+        if not query:
+            raise InputError("query_empty", "Type a query to share.", "query")
+        retriever, k = check_retriever(str(payload.get("retriever"))), check_candidates(int(payload.get("k") or 0))
+        budget = int(payload.get("budget") or 0)
+        check_budget(budget, self.col.overlap if self.col else 0.15)
+        params = [["mode", "documents"], ["q", query], ["retriever", retriever], ["k", str(k)],
+                  ["budget", str(budget)], ["threshold", str(payload.get("threshold", DEFAULT_THRESHOLD))],
+                  ["topk", str(payload.get("topK") or DEFAULT_TOP_K)]]
+        model = str(payload.get("model") or "")
+        if model and model != str(payload.get("defaultModel") or ""):
+            params.append(["model", model])
+        return {"params": params, "note": "The link carries the query and settings; the documents stay on this "
+                                          "device, so whoever opens it loads their own (or the demo)."}
+
+    def export(self, session: RankingSession, stage1: Any, fmt: str) -> dict:
+        """A documents run as json | markdown | csv: source, stage-1 rank/score, reranked rank/score."""
+        from reranker import collection_export as ce  # noqa: PLC0415
+        view = session.view()
+        scores = {stage1.candidates[f.index]: f.score for f in view.facts if f.score is not None}
+        relevant = [stage1.candidates[f.index] for f in view.facts if f.relevance == 2]
+        rows = ce.collection_rows(self.col, stage1, scores, relevant)
+        settings = {"retriever": stage1.retriever, "k": stage1.k, "budget": self.col.budget}
+        writers = {"json": lambda: ce.rows_to_json(rows, session.query, settings),
+                   "csv": lambda: ce.rows_to_csv(rows), "markdown": lambda: ce.rows_to_markdown(rows, session.query)}
+        if fmt not in writers:
+            raise InputError("bad_format", f"Unknown export format '{fmt}'.", "export")
+        return {"format": fmt, "text": writers[fmt]()}
+
+
 class PageGlue:
     """State of the page's ranking: one session per slot ("a" = main model, "b" = compared model)."""
 
     def __init__(self) -> None:
         self.cache = ScoreCache()
         self.sessions: dict[str, RankingSession] = {}
+        self.docs = DocumentsGlue()
         self._last_parse: tuple[tuple[str, str], ParseResult] | None = None
 
     def _parse_cached(self, text: str, mode: str) -> ParseResult:
@@ -127,7 +258,12 @@ class PageGlue:
         model = payload.get("model") or {}
         if not model.get("id"):
             raise InputError("no_model", "Choose a model first.", "model")
-        query, passages, notices = self._parse(payload)
+        extra: dict = {}
+        if payload.get("collection"):
+            query, passages, notices, extra = self.docs.passages(payload)
+        else:
+            query, passages, notices = self._parse(payload)
+            self.docs.runs.pop(slot, None)
         session = RankingSession(query, passages, str(model["id"]), int(model.get("max_length") or 512),
                                  calibration=calibration_for(model), cache=self.cache,
                                  threshold=payload.get("threshold", DEFAULT_THRESHOLD),
@@ -136,11 +272,13 @@ class PageGlue:
         if previous is not None and not previous.done:
             previous.cancel()
         self.sessions[slot] = session
+        if extra:
+            self.docs.runs[slot] = self.docs.last
         pairs = session.pending_pairs()
         return {"slot": slot, "session": session.id, "query": session.query,
                 "texts": [p.text for p in session.passages], "relevance": session.relevance,
                 "pairs": pairs, "cached": session.pairs_total - len(pairs), "notices": notices,
-                "view": view_json(session.view(), full=True)}
+                "view": view_json(session.view(), full=True), **extra}
 
     def add(self, slot: str, results: Sequence[Mapping]) -> dict:
         """Feed a batch of worker results ({key, logit, tokens}); returns the new order and the touched rows."""
@@ -193,6 +331,8 @@ class PageGlue:
         from reranker.export import to_csv, to_json, to_markdown  # noqa: PLC0415 - on first use, not at start-up
 
         session = self.sessions[slot]
+        if slot in self.docs.runs:
+            return self.docs.export(session, self.docs.runs[slot], fmt)
         writers = {"json": to_json, "markdown": to_markdown, "csv": to_csv}
         if fmt not in writers:
             raise InputError("bad_format", f"Unknown export format '{fmt}'.", "export")
@@ -233,6 +373,7 @@ class PageGlue:
 
 API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "compare", "export", "share",
                "restore")
+DOCS_METHODS = ("check", "add", "work", "budget", "texts", "stage1", "resolve", "funnel", "share")
 
 
 def register(glue: PageGlue) -> None:
@@ -241,6 +382,7 @@ def register(glue: PageGlue) -> None:
     from pyodide.ffi import create_proxy, to_js  # noqa: PLC0415 - browser only
 
     api = {name: create_proxy(_json_call(getattr(glue, name))) for name in API_METHODS}
+    api.update({f"docs_{name}": create_proxy(_json_call(getattr(glue.docs, name))) for name in DOCS_METHODS})
     info = {"python": sys.version.split()[0], "implementation": sys.implementation.name,
             "pyodide": getattr(sys.modules.get("pyodide"), "__version__", ""),
             "defaults": {"threshold": DEFAULT_THRESHOLD, "topK": DEFAULT_TOP_K, "minPassages": MIN_PASSAGES}}
