@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import glob
 import json
-import math
 import random
-import re
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from training.bm25 import BM25
-from training.common import MAX_LENGTH, MODEL_OUT, REPO, SEED, WORK, base_model_dir, read_jsonl, write_json
+from training.common import (MAX_LENGTH, MODEL_OUT, REPO, SEED, WORK, base_model_dir, read_jsonl, use_page_python,
+                             write_json)
+
+use_page_python()
+from reranker.metrics import mrr, ndcg_at_k, precision_at_k  # noqa: E402
+from reranker.windows import passage_budget, split_windows  # noqa: E402
 
 Scorer = Callable[[list[str], list[str]], np.ndarray]
 EVAL_LIMIT = 200  # queries per set (seeded sample)
@@ -22,19 +25,15 @@ SETS = [("debian_test", "Debian held-out packages (in-domain)"), ("ood_pyfaq", "
         ("ood_manpages", "Linux man-pages NAME -> DESCRIPTION (OOD)")]
 
 
-def dcg(rels: list[float]) -> float:
-    """Discounted cumulative gain with exponential gain."""
-    return sum((2 ** r - 1) / math.log2(i + 2) for i, r in enumerate(rels))
+def metrics(order: list[int], rels: list[int], k: int = 10) -> dict[str, float]:
+    """MRR@k, nDCG@k (graded), Recall@1 (the top passage has the best grade) of one ranking, by reranker.metrics.
 
-
-def metrics(rels_in_order: list[int], all_rels: list[int], k: int = 10) -> dict[str, float]:
-    """MRR@k, nDCG@k (graded), Recall@1 (top item has the best grade) for one ranked list."""
-    best = max(all_rels) if all_rels else 0
-    mrr = next((1.0 / (i + 1) for i, r in enumerate(rels_in_order[:k]) if r > 0), 0.0)
-    ideal = dcg(sorted(all_rels, reverse=True)[:k])
-    ndcg = dcg(rels_in_order[:k]) / ideal if ideal > 0 else 0.0
-    r1 = float(best > 0 and rels_in_order[0] == best)
-    return {"mrr@10": mrr, "ndcg@10": ndcg, "recall@1": r1}
+    A query with no relevant candidate (BM25 missed it) scores 0 where reranker.metrics says None (undefined)."""
+    best = max(rels, default=0)
+    if best <= 0:
+        return {"mrr@10": 0.0, "ndcg@10": 0.0, "recall@1": 0.0}
+    return {"mrr@10": float(mrr(order[:k], rels) or 0.0), "ndcg@10": float(ndcg_at_k(order, rels, k) or 0.0),
+            "recall@1": float(precision_at_k(order, rels, 1, relevant_from=best) or 0.0)}
 
 
 def ranking(scores: np.ndarray) -> np.ndarray:
@@ -47,7 +46,7 @@ def per_query(queries: list[dict], scores: list[np.ndarray]) -> list[dict[str, f
     per = []
     for q, s in zip(queries, scores):
         rels = [c["rel"] for c in q["candidates"]]
-        per.append(metrics([rels[i] for i in ranking(s)], rels))
+        per.append(metrics([int(i) for i in ranking(s)], rels))
     return per
 
 
@@ -157,14 +156,6 @@ def score_set(queries: list[dict], scorer: Scorer) -> list[np.ndarray]:
     return out
 
 
-def windows(text: str, size: int = 120, stride: int = 60) -> list[str]:
-    """Overlapping word windows, so an answer deep inside a long passage is seen by a 256-token model."""
-    words = text.split()
-    if len(words) <= size:
-        return [text]
-    return [" ".join(words[i:i + size]) for i in range(0, max(1, len(words) - size + stride), stride)]
-
-
 def load_presets() -> list[dict]:
     """The page's presets as eval queries (never used in training); BM25 order computed per preset."""
     out = []
@@ -179,14 +170,15 @@ def load_presets() -> list[dict]:
     return out
 
 
-def preset_scores(presets: list[dict], scorer: Scorer) -> list[np.ndarray]:
-    """Max score over word windows of each passage (how a page that windows long passages would rank)."""
+def preset_scores(presets: list[dict], scorer: Scorer, max_tokens: int = MAX_LENGTH) -> list[np.ndarray]:
+    """Max score over each passage's windows, split as the page splits them (reranker.windows, same budget)."""
     qs, ps, owner = [], [], []
     for qi, q in enumerate(presets):
+        budget = passage_budget(q["query"], max_tokens)
         for ci, c in enumerate(q["candidates"]):
-            for w in windows(c["text"]):
+            for w in split_windows(c["text"], budget):
                 qs.append(q["query"])
-                ps.append(w)
+                ps.append(c["text"][w.start:w.end])
                 owner.append((qi, ci))
     flat = scorer(qs, ps)
     out = [np.full(len(q["candidates"]), -np.inf) for q in presets]
@@ -289,7 +281,12 @@ def write_misses(queries: list[dict], scores: list[np.ndarray], out: Path) -> in
 def run(torch_dir: Path = WORK / "model_torch", shipped: Path = MODEL_OUT / "onnx" / "model_quantized.onnx",
         limit: int | None = EVAL_LIMIT) -> None:
     """Full evaluation of the shipped model; prints and saves the tables (training/work/eval.md)."""
-    systems = {"bi-encoder": biencoder_scorer(), "fp32": torch_scorer(torch_dir), "int8": onnx_scorer(shipped)}
+    systems = {"bi-encoder": biencoder_scorer()}
+    if (torch_dir / "gated_head.pt").exists() or (torch_dir / "config.json").exists():
+        systems["fp32"] = torch_scorer(torch_dir)
+    else:  # a fresh checkout has the shipped ONNX but not the PyTorch weights it was exported from
+        print(f"eval: no PyTorch model in {torch_dir}: the fp32 row is left out", flush=True)
+    systems["int8"] = onnx_scorer(shipped)
     results = run_all(systems, "eval_results.json", limit, misses_of="int8")
     text = fmt_tables(results, list(systems))
     (WORK / "eval.md").write_text(text)

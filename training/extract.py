@@ -50,8 +50,15 @@ def _long_description(body: str) -> str:
     return "\n".join(p for p in paras if p)
 
 
+def ensure_translations() -> None:
+    """Fetch the English description lists when apt was told to skip them (Acquire::Languages "none")."""
+    if not glob.glob("/var/lib/apt/lists/*Translation-en*.lz4"):
+        subprocess.run(["apt-get", "update", "-o", "Acquire::Languages=en"], check=True, capture_output=True)
+
+
 def extract_debian() -> list[dict]:
     """Packages with short + long English descriptions, and their source package."""
+    ensure_translations()
     sources: dict[str, str] = {}
     for path in sorted(glob.glob("/var/lib/apt/lists/*_binary-*_Packages.lz4")):
         for st in _stanzas(_lz4_text(path)):

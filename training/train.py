@@ -19,16 +19,7 @@ QUERY_TEMPLATES = ["{}", "{}", "{}", "what is a {}?", "i need {}", "looking for 
 class TrainConfig:
     """Hyper-parameters of one run (logged next to the metrics)."""
 
-    # Warm restarts: each cycle re-warms and decays the rates to zero. A second cycle of 500 steps was tried in
-    # session 4 and did not help (held-out Debian fp32 MRR@10 0.723 vs 0.728 after one cycle; dev 0.609 -> 0.611).
-    # Session 9, two more one-change runs against the shipped recipe (same mined data: shipped model re-scored 0.728):
-    # - a late-interaction (ColBERT MaxSim) term in the head, weight from 0: it learned ~0.24 (cosine scale ~20);
-    #   held-out Debian 0.716, Python FAQ 0.817, man pages 0.686 (shipped 0.728 / 0.814 / 0.696). Not kept.
-    # - gate_init -2 (cross-attention open from the start): gates closed to -2.3..-3.6; Debian 0.712, FAQ 0.819,
-    #   man pages 0.689. Not kept. Dev MRR (40 queries) ranked both above the shipped run: too noisy to select on.
-    # Session 10: 1400 steps (twice the Debian queries seen), all 150 dev queries, keep_every=200: dev MRR@10 0.700 vs
-    #   the shipped model's 0.687 on the same 150 (int8). Session 11 evaluated it (fp32): held-out Debian 0.712, FAQ 0.810,
-    #   man pages 0.699; the uniform average of its steps 800-1400: 0.708 / 0.816 / 0.695. Neither kept.
+    # warm restarts: each cycle re-warms and decays the rates to zero; a finished cycle is a resumable checkpoint
     cycles: tuple[int, ...] = (700,)
     debian_queries: int = 3
     wordnet_queries: int = 3
