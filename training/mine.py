@@ -8,6 +8,7 @@ import re
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from training import nearmiss
 from training.bm25 import BM25
 from training.common import SEED, WORK, read_jsonl, write_jsonl
 
@@ -203,4 +204,5 @@ def run() -> None:
     mine_debian(random.Random(SEED))
     mine_ood("pyfaq")
     mine_ood("manpages")
+    nearmiss.build()
     mine_wordnet(random.Random(SEED + 1))

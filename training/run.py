@@ -26,7 +26,7 @@ def train_config(steps: int | None, overrides: list[str]):  # type: ignore[no-un
     return cfg
 
 
-def stage(name: str, steps: int | None, overrides: list[str]) -> None:
+def stage(name: str, steps: int | None, overrides: list[str], sets: list[str] | None = None) -> None:
     """Run one stage by name."""
     if name == "extract":
         from training import extract
@@ -45,7 +45,7 @@ def stage(name: str, steps: int | None, overrides: list[str]) -> None:
         quantize.run()
     elif name == "eval":
         from training import evaluate
-        evaluate.run()
+        evaluate.run(only=sets)
     elif name == "parity":
         from training import parity
         parity.run()
@@ -61,11 +61,13 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None, help="one cycle of this many steps instead of TrainConfig.cycles (quick checks)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override one TrainConfig field for this run, e.g. --set gate_init=-2 (repeatable)")
+    ap.add_argument("--sets", nargs="+", default=None, metavar="SET",
+                    help="eval: only these sets (e.g. nearmiss_perlfaq), saved apart from the full results")
     args = ap.parse_args()
     for name in STAGES if args.stage == "all" else [args.stage]:
         t0 = time.time()
         print(f"== {name}", flush=True)
-        stage(name, args.steps, args.set)
+        stage(name, args.steps, args.set, args.sets)
         print(f"== {name} done in {time.time() - t0:.0f} s", flush=True)
 
 
