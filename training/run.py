@@ -1,4 +1,4 @@
-"""One command for the whole pipeline: `python3 training/run.py all` (or one stage: extract|teacher|mine|train|export|eval|parity|card)."""
+"""One command for the whole pipeline: `python3 training/run.py all` (or one stage: extract|teacher|mine|lists|train|export|eval|parity|card)."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # do not spin-wait on a shared, busy CPU
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-STAGES = ["extract", "teacher", "mine", "train", "export", "eval", "parity", "card"]
+STAGES = ["extract", "teacher", "mine", "lists", "train", "export", "eval", "parity", "card"]
 
 
 def train_config(steps: int | None, overrides: list[str]):  # type: ignore[no-untyped-def]
@@ -37,6 +37,9 @@ def stage(name: str, steps: int | None, overrides: list[str], sets: list[str] | 
     elif name == "mine":
         from training import mine
         mine.run()
+    elif name == "lists":
+        from training import lists
+        lists.run()
     elif name == "train":
         from training import train
         train.run(train_config(steps, overrides))
