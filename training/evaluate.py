@@ -322,7 +322,8 @@ def trained(torch_dir: Path) -> bool:
 def run(torch_dir: Path = WORK / "model_torch", shipped: Path = MODEL_OUT / "onnx" / "model_quantized.onnx",
         limit: int | None = EVAL_LIMIT, only: list[str] | None = None) -> None:
     """Full evaluation of the shipped model; prints and saves the tables (training/work/eval.md). With `only`, just
-    those sets, saved apart (eval_partial.md / eval_results_partial.json) so the card's full results stay whole."""
+    those sets, saved apart (eval_partial_SETS.md / eval_results_partial_SETS.json) so the card's full results
+    stay whole."""
     from training.teacher import Teacher  # noqa: PLC0415
 
     systems = {"bi-encoder": biencoder_scorer(), "teacher": Teacher().scores}
@@ -331,7 +332,7 @@ def run(torch_dir: Path = WORK / "model_torch", shipped: Path = MODEL_OUT / "onn
     else:  # a fresh checkout has the shipped ONNX but not the PyTorch weights; a run may still be training
         print(f"eval: no finished PyTorch model in {torch_dir}: the fp32 row is left out", flush=True)
     systems["int8"] = onnx_scorer(shipped)
-    suffix = "_partial" if only else ""
+    suffix = "_partial_" + "+".join(only) if only else ""
     results = run_all(systems, f"eval_results{suffix}.json", limit, misses_of="int8", only=only)
     text = fmt_tables(results, list(systems))
     (WORK / f"eval{suffix}.md").write_text(text)

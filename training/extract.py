@@ -215,7 +215,9 @@ def extract_pyfaq() -> list[dict]:
 
 
 def _pod_clean(text: str) -> str:
-    """Strip POD formatting codes (C<...>, L<text|target>, B<<< ... >>>), keeping their text."""
+    """Strip POD formatting codes (C<...>, L<text|target>, B<<< ... >>>), keeping their text; index entries (X<...>)
+    are not text and go."""
+    text = re.sub(r"X<<+\s.*?\s>>+|X<[^<>]*>", "", text).strip()
     for _ in range(3):  # nested codes
         text = re.sub(r"[A-Z]<<+\s(.*?)\s>>+", r"\1", text)
         text = re.sub(r"L<([^<>|]*)\|[^<>]*>", r"\1", text)
@@ -230,7 +232,8 @@ def extract_perlfaq() -> list[dict]:
         for k, block in enumerate(Path(path).read_text(errors="replace").split("\n=head2 ")[1:]):
             head, _, body = block.partition("\n")
             paras = []
-            for para in re.split(r"\n\s*\n", body.split("\n=head1")[0]):
+            prose = "\n".join(line for line in body.split("\n=head1")[0].split("\n") if not line.startswith("="))
+            for para in re.split(r"\n\s*\n", prose):
                 if not para.strip() or para.startswith((" ", "\t", "=")) or para.lstrip().startswith("(contributed"):
                     continue
                 paras.append(_pod_clean(" ".join(para.split())))

@@ -65,7 +65,8 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override one TrainConfig field for this run, e.g. --set gate_init=-2 (repeatable)")
     ap.add_argument("--sets", nargs="+", default=None, metavar="SET",
-                    help="eval: only these sets (e.g. nearmiss_perlfaq), saved apart from the full results")
+                    help="eval: only these sets (e.g. nearmiss_perlfaq), saved apart from the full results "
+                         "(eval_partial_SETS.md)")
     args = ap.parse_args()
     for name in STAGES if args.stage == "all" else [args.stage]:
         t0 = time.time()
