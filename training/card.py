@@ -9,6 +9,7 @@ from training.common import MAX_LENGTH, MODEL_OUT, WORK, read_jsonl
 from training.evaluate import CEILING, paired_ci
 
 TEMPLATE = (WORK.parent / "card_template.md")
+PREVIOUS_DEBIAN = 0.728  # held-out Debian MRR@10 of the model this recipe replaces (int8): the no-regression bar
 
 
 def mrr_by_system(res: dict) -> dict[str, float]:
@@ -27,27 +28,27 @@ def difference(res: dict, a: str, b: str) -> str:
     return text
 
 
-def status_lines(sets: dict) -> str:
-    """One line per target of the model issue, with the numbers and met / NOT met."""
+def status_lines(sets: dict, presets: dict) -> str:
+    """One line per target of the model issue (shipped int8), with the numbers and met / NOT met."""
     def line(ok: bool, text: str) -> str:
         return f"- {'met' if ok else '**NOT met**'}: {text}"
 
-    test = sets["debian_test"]
-    d = mrr_by_system(test)
-    out = [line(round(d["fp32"] - d["bm25"], 3) >= 0.10, f"in-domain fp32 beats BM25 by >= 0.10 MRR@10 "
-                f"({d['fp32']:.3f} vs {d['bm25']:.3f}; {difference(test, 'fp32', 'bm25')})"),
-           line(d["fp32"] >= d["bi-encoder"], f"in-domain fp32 not below the bi-encoder ({d['fp32']:.3f} vs "
-                f"{d['bi-encoder']:.3f})"),
-           line(abs(d["int8"] - d["fp32"]) <= 0.01, f"shipped int8 within 0.01 MRR@10 of fp32 ({d['int8']:.3f} vs "
-                f"{d['fp32']:.3f})")]
-    for name, res in sets.items():
-        if not name.startswith("ood_"):
-            continue
-        m = mrr_by_system(res)
-        out.append(line(m["int8"] > m["bm25"] and m["int8"] >= m["bi-encoder"],
-                        f"out of domain ({name[4:]}): shipped int8 beats BM25 and is not below the bi-encoder "
-                        f"({m['int8']:.3f} vs BM25 {m['bm25']:.3f}, bi-encoder {m['bi-encoder']:.3f}; "
-                        f"{difference(res, 'int8', 'bi-encoder')})"))
+    near = sets["nearmiss_perlfaq"]
+    n = mrr_by_system(near)
+    lead = n.get("teacher", n["bi-encoder"]) - n["bi-encoder"]
+    need = 0.10 if lead >= 0.10 else lead / 2  # a teacher less than 0.10 ahead: close half of its lead
+    out = [line(round(n["int8"] - n["bi-encoder"], 3) >= round(need, 3),
+                f"near-miss set: int8 at least {need:.3f} above the MiniLM bi-encoder (teacher lead {lead:+.3f}; "
+                f"{difference(near, 'int8', 'bi-encoder')})")]
+    for name in ("ood_pyfaq", "ood_manpages"):
+        m = mrr_by_system(sets[name])
+        out.append(line(m["int8"] >= m["bi-encoder"], f"{name[4:]}: int8 not below the bi-encoder "
+                        f"({m['int8']:.3f} vs {m['bi-encoder']:.3f}; {difference(sets[name], 'int8', 'bi-encoder')})"))
+    d = mrr_by_system(sets["debian_test"])
+    out.append(line(round(d["int8"], 3) >= PREVIOUS_DEBIAN, f"Debian held-out: int8 not below the previous model's "
+                    f"{PREVIOUS_DEBIAN:.3f} ({d['int8']:.3f})"))
+    top1 = sum(int(per["int8"]["top1_answer"]) for per in presets.values())
+    out.append(line(top1 == len(presets), f"presets: an answer first in {top1}/{len(presets)}"))
     return "\n".join(out)
 
 
@@ -67,7 +68,8 @@ def run() -> None:
         f"{v['spearman']:.4f} | {v['batch_variation']:.2g} | {'; '.join(v['rejected_because']) or '-'} |"
         for name, v in export["variants"].items())
     size = (MODEL_OUT / "onnx" / "model_quantized.onnx").stat().st_size
-    sets = json.loads((WORK / "eval_results.json").read_text())["sets"]
+    results = json.loads((WORK / "eval_results.json").read_text())
+    sets = results["sets"]
     test = mrr_by_system(sets["debian_test"])
     text = TEMPLATE.read_text().format(
         eval_tables=(WORK / "eval.md").read_text().strip(), max_length=MAX_LENGTH,
@@ -82,7 +84,7 @@ def run() -> None:
         fp32_rho=f"{parity['fp32_onnx_vs_torch']['spearman']:.4f}",
         wall_min=wall_min, cfg="\n".join(f"| {k} | {v} |" for k, v in cfg.items()),
         non_standard=", ".join(export["non_standard_ops"]) or "none",
-        status=status_lines(sets), ceiling_pct=f"{test[CEILING]:.1%}", ceiling_mrr=f"{test[CEILING]:.3f}",
+        status=status_lines(sets, results["presets"]), ceiling_pct=f"{test[CEILING]:.1%}", ceiling_mrr=f"{test[CEILING]:.3f}",
         bm25_mrr=f"{test['bm25']:.3f}", gap_share=f"{0.10 / (test[CEILING] - test['bm25']):.0%}",
         n_misses=sets["debian_test"]["n_misses"], n_test=sets["debian_test"]["n_queries"],
         gates=", ".join(f"{g:.2f}" for g in head["gates"].tolist()), scale=f"{head['log_scale'].exp().item():.1f}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,13 @@ WORK = REPO / "training" / "work"
 MODEL_OUT = REPO / "models" / "minilm-l6-debian-ce"
 MAX_LENGTH = 256
 SEED = 20261122
+
+
+def use_page_python() -> None:
+    """Put the page's Python package (py/reranker) on sys.path, so training measures with the page's own code."""
+    path = str(REPO / "py")
+    if path not in sys.path:
+        sys.path.insert(0, path)
 
 
 def base_model_dir() -> Path:

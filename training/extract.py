@@ -9,7 +9,7 @@ from pathlib import Path
 
 from training.common import WORK, write_jsonl
 
-DEBS = ["wordnet-base", "manpages", "python3.11-doc"]
+DEBS = ["wordnet-base", "manpages", "python3.11-doc", "perl-doc"]
 ROOT = WORK / "root"
 
 
@@ -50,8 +50,15 @@ def _long_description(body: str) -> str:
     return "\n".join(p for p in paras if p)
 
 
+def ensure_translations() -> None:
+    """Fetch the English description lists when apt was told to skip them (Acquire::Languages "none")."""
+    if not glob.glob("/var/lib/apt/lists/*Translation-en*.lz4"):
+        subprocess.run(["apt-get", "update", "-o", "Acquire::Languages=en"], check=True, capture_output=True)
+
+
 def extract_debian() -> list[dict]:
     """Packages with short + long English descriptions, and their source package."""
+    ensure_translations()
     sources: dict[str, str] = {}
     for path in sorted(glob.glob("/var/lib/apt/lists/*_binary-*_Packages.lz4")):
         for st in _stanzas(_lz4_text(path)):
@@ -76,17 +83,20 @@ def download_debs() -> None:
     """Fetch and unpack the general-text Debian packages (no install, so dpkg path excludes don't apply)."""
     debs = WORK / "debs"
     debs.mkdir(parents=True, exist_ok=True)
-    if not list(debs.glob("wordnet-base_*.deb")):
-        subprocess.run(["apt-get", "download", *DEBS], cwd=debs, check=True)
+    missing = [name for name in DEBS if not list(debs.glob(f"{name}_*.deb"))]
+    if missing:
+        subprocess.run(["apt-get", "download", *missing], cwd=debs, check=True)
     for deb in sorted(debs.glob("*.deb")):
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(ROOT)], check=True)
+        ROOT.mkdir(parents=True, exist_ok=True)
+        # one folder per package: a corpus is read from its own package only (perl-doc also ships man pages)
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(ROOT / deb.name.split("_")[0])], check=True)
 
 
 def extract_wordnet() -> list[dict]:
     """WordNet 3.0 synsets: lemmas, gloss (definition) and example sentences."""
     rows = []
     for pos in ["noun", "verb", "adj", "adv"]:
-        for line in (ROOT / "usr/share/wordnet" / f"data.{pos}").read_text(errors="replace").splitlines():
+        for line in (ROOT / "wordnet-base/usr/share/wordnet" / f"data.{pos}").read_text(errors="replace").splitlines():
             if line.startswith("  ") or "|" not in line:
                 continue
             head, _, gloss = line.partition("|")
@@ -133,7 +143,9 @@ def _roff_to_text(lines: list[str]) -> str:
 def extract_manpages() -> list[dict]:
     """Linux man-pages: NAME line description -> first paragraphs of DESCRIPTION."""
     rows = []
-    for path in sorted(glob.glob(str(ROOT / "usr/share/man/man[2-7]/*.gz"))):
+    # WordNet's own four pages (wndb, wninput, ...) were always part of this set: kept, so its figures stay comparable
+    pages = [p for pkg in ("manpages", "wordnet-base") for p in glob.glob(str(ROOT / pkg / "usr/share/man/man[2-7]/*.gz"))]
+    for path in sorted(pages, key=lambda p: Path(p).relative_to(ROOT).parts[1:]):
         text = gzip.open(path, "rt", errors="replace").read()
         if text.startswith(".so "):
             continue
@@ -173,7 +185,7 @@ def _rst_clean(text: str) -> str:
 def extract_pyfaq() -> list[dict]:
     """Python FAQ: each question heading -> its answer text (code blocks dropped)."""
     rows = []
-    for path in sorted(glob.glob(str(ROOT / "usr/share/doc/python3.11/html/_sources/faq/*.rst.txt"))):
+    for path in sorted(glob.glob(str(ROOT / "python3.11-doc/usr/share/doc/python3.11/html/_sources/faq/*.rst.txt"))):
         lines = Path(path).read_text().splitlines()
         heads = [i for i in range(1, len(lines)) if re.fullmatch(r"-{4,}", lines[i]) and lines[i - 1].strip()
                  and len(lines[i]) >= len(lines[i - 1].rstrip()) - 1]
@@ -202,11 +214,44 @@ def extract_pyfaq() -> list[dict]:
     return rows
 
 
+def _pod_clean(text: str) -> str:
+    """Strip POD formatting codes (C<...>, L<text|target>, B<<< ... >>>), keeping their text; index entries (X<...>)
+    are not text and go."""
+    text = re.sub(r"X<<+\s.*?\s>>+|X<[^<>]*>", "", text).strip()
+    for _ in range(3):  # nested codes
+        text = re.sub(r"[A-Z]<<+\s(.*?)\s>>+", r"\1", text)
+        text = re.sub(r"L<([^<>|]*)\|[^<>]*>", r"\1", text)
+        text = re.sub(r"[A-Z]<([^<>]*)>", r"\1", text)
+    return text
+
+
+def extract_perlfaq() -> list[dict]:
+    """perlfaq1-9 (perl-doc): each `=head2` question -> its prose answer (code blocks and credits dropped)."""
+    rows = []
+    for path in sorted(glob.glob(str(ROOT / "perl-doc/usr/share/perl/*/pod/perlfaq[1-9].pod"))):
+        for k, block in enumerate(Path(path).read_text(errors="replace").split("\n=head2 ")[1:]):
+            head, _, body = block.partition("\n")
+            paras = []
+            prose = "\n".join(line for line in body.split("\n=head1")[0].split("\n") if not line.startswith("="))
+            for para in re.split(r"\n\s*\n", prose):
+                if not para.strip() or para.startswith((" ", "\t", "=")) or para.lstrip().startswith("(contributed"):
+                    continue
+                paras.append(_pod_clean(" ".join(para.split())))
+            answer = ""
+            for para in paras:
+                if len(answer.split()) > 150:
+                    break
+                answer = (answer + "\n" + para).strip()
+            if len(answer.split()) >= 15:
+                rows.append({"id": f"{Path(path).stem}-{k}", "query": _pod_clean(head.strip()), "passage": answer})
+    return rows
+
+
 def run() -> None:
     """Run every extractor and write training/work/*.jsonl."""
     download_debs()
     for name, fn in [("debian", extract_debian), ("wordnet", extract_wordnet), ("manpages", extract_manpages),
-                     ("pyfaq", extract_pyfaq)]:
+                     ("pyfaq", extract_pyfaq), ("perlfaq", extract_perlfaq)]:
         rows = fn()
         write_jsonl(WORK / f"{name}.jsonl", rows)
         print(f"extract: {name}: {len(rows)} rows")

@@ -8,6 +8,7 @@ import re
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from training import nearmiss
 from training.bm25 import BM25
 from training.common import SEED, WORK, read_jsonl, write_jsonl
 
@@ -19,7 +20,7 @@ SUFFIXES = r"(-dev|-doc|-docs|-common|-data|-bin|-utils|-tools|-dbg|-perl|-java|
            r"-qt\d?|-gui|-cli|-server|-client|-daemon|-backend|-base|t64|[-.\d]+|-dev-bin)+$"
 SKIP_SHORT = re.compile(r"transitional|dummy|debug symbols|metapackage|meta-package|virtual package|obsolete", re.I)
 TEST_PERCENT, DEV_PERCENT = 6, 2
-N_TEST, N_DEV, N_TRAIN_DEBIAN, N_TRAIN_WORDNET = 500, 150, 16000, 16000
+N_TEST, N_DEV, N_TRAIN_DEBIAN = 500, 150, 16000
 N_NEG = 12
 
 
@@ -136,55 +137,6 @@ def mine_debian(rng: random.Random) -> None:
     print(f"mine: debian_train: {len(out)} queries")
 
 
-def wordnet_passage(s: dict) -> str:
-    """A synset as a short natural passage: gloss sentence plus its example sentences."""
-    text = s["gloss"][0].upper() + s["gloss"][1:] + "."
-    if s["examples"]:
-        text += " " + " ".join(e[0].upper() + e[1:] + ("" if e.endswith((".", "!", "?")) else ".") for e in s["examples"])
-    return text
-
-
-def wordnet_query(s: dict, rng: random.Random) -> str:
-    """A plain-English question or keyword query about one lemma of the synset."""
-    lemma = rng.choice(s["lemmas"])
-    templates = {"noun": ["what is a {}?", "what is {}", "{}", "define {}", "{} meaning", "what does {} mean?"],
-                 "verb": ["what does it mean to {}?", "{}", "meaning of {}", "how to {}"],
-                 "adj": ["what does {} mean?", "{}", "{} definition"],
-                 "adv": ["what does {} mean?", "{}"]}
-    return rng.choice(templates[s["pos"]]).format(lemma)
-
-
-def mine_wordnet(rng: random.Random) -> None:
-    """WordNet lemma queries with BM25 candidates over synset passages, scored by the bi-encoder teacher."""
-    from sentence_transformers import SentenceTransformer  # noqa: PLC0415
-
-    from training.common import base_model_dir  # noqa: PLC0415
-
-    synsets = read_jsonl(WORK / "wordnet.jsonl")
-    passages = [wordnet_passage(s) for s in synsets]
-    bm25 = BM25([p + " " + " ".join(s["lemmas"]) for p, s in zip(passages, synsets)])
-    chosen = sorted(rng.sample(range(len(synsets)), N_TRAIN_WORDNET))
-    queries = [wordnet_query(synsets[i], rng) for i in chosen]
-    top = bm25.top_k(queries, 12)
-    lists = []
-    for qi, cands in zip(chosen, top):
-        cand = [qi] + [int(c) for c in cands if c != qi][:6] + [rng.randrange(len(synsets))]
-        lists.append(cand)
-    teacher = SentenceTransformer(str(base_model_dir()), device="cpu")
-    uniq = sorted({c for cand in lists for c in cand})
-    pos_of = {c: k for k, c in enumerate(uniq)}
-    p_emb = teacher.encode([passages[c] for c in uniq], batch_size=128, normalize_embeddings=True,
-                           convert_to_numpy=True, show_progress_bar=False)
-    q_emb = teacher.encode(queries, batch_size=128, normalize_embeddings=True, convert_to_numpy=True,
-                           show_progress_bar=False)
-    out = []
-    for q, qv, cand in zip(queries, q_emb, lists):
-        cos = [float(p_emb[pos_of[c]] @ qv) for c in cand]
-        out.append({"query": q, "passages": [passages[c] for c in cand], "teacher": cos})
-    write_jsonl(WORK / "wordnet_train.jsonl", out)
-    print(f"mine: wordnet_train: {len(out)} queries, {len(uniq)} passages encoded by the teacher")
-
-
 def mine_ood(name: str) -> None:
     """Out-of-domain eval set (never trained on): each query's own passage among BM25 top-20 of that corpus."""
     rows = read_jsonl(WORK / f"{name}.jsonl")
@@ -203,4 +155,4 @@ def run() -> None:
     mine_debian(random.Random(SEED))
     mine_ood("pyfaq")
     mine_ood("manpages")
-    mine_wordnet(random.Random(SEED + 1))
+    nearmiss.build()

@@ -1,5 +1,6 @@
-"""Stage `train`: the gated cross-encoder (training/gated.py) from all-MiniLM-L6-v2 - listwise Debian relevance,
-plus distillation of the frozen bi-encoder on WordNet so the general-language skill it starts with is kept."""
+"""Stage `train`: the gated cross-encoder (training/gated.py), starting exactly at all-MiniLM-L6-v2, learns from
+teacher-scored lists (training/lists.py): listwise distillation of all-mpnet-base-v2 plus the lists' labels
+(the answer first). No term ties it to the MiniLM bi-encoder it starts from, so cross-attention is free to open."""
 from __future__ import annotations
 
 import json
@@ -11,43 +12,33 @@ from pathlib import Path
 
 from training.common import SEED, WORK, base_model_dir, read_jsonl, seed_everything
 
-QUERY_TEMPLATES = ["{}", "{}", "{}", "what is a {}?", "i need {}", "looking for {}", "{} for linux",
-                   "which package provides {}?"]
-
 
 @dataclass
 class TrainConfig:
     """Hyper-parameters of one run (logged next to the metrics)."""
 
-    # Warm restarts: each cycle re-warms and decays the rates to zero. A second cycle of 500 steps was tried in
-    # session 4 and did not help (held-out Debian fp32 MRR@10 0.723 vs 0.728 after one cycle; dev 0.609 -> 0.611).
-    # Session 9, two more one-change runs against the shipped recipe (same mined data: shipped model re-scored 0.728):
-    # - a late-interaction (ColBERT MaxSim) term in the head, weight from 0: it learned ~0.24 (cosine scale ~20);
-    #   held-out Debian 0.716, Python FAQ 0.817, man pages 0.686 (shipped 0.728 / 0.814 / 0.696). Not kept.
-    # - gate_init -2 (cross-attention open from the start): gates closed to -2.3..-3.6; Debian 0.712, FAQ 0.819,
-    #   man pages 0.689. Not kept. Dev MRR (40 queries) ranked both above the shipped run: too noisy to select on.
-    # Session 10: 1400 steps (twice the Debian queries seen), all 150 dev queries, keep_every=200: dev MRR@10 0.700 vs
-    #   the shipped model's 0.687 on the same 150 (int8). Session 11 evaluated it (fp32): held-out Debian 0.712, FAQ 0.810,
-    #   man pages 0.699; the uniform average of its steps 800-1400: 0.708 / 0.816 / 0.695. Neither kept.
+    # warm restarts: each cycle re-warms and decays the rates to zero
     cycles: tuple[int, ...] = (700,)
     debian_queries: int = 3
     wordnet_queries: int = 3
     list_size: int = 8
     debian_max_len: int = 160
-    wordnet_max_len: int = 48
+    wordnet_max_len: int = 64
     lr: float = 2e-5
     gate_lr: float = 2e-2
     head_lr: float = 1e-3
     gate_init: float = -6.0
     warmup: int = 50
     weight_decay: float = 0.01
-    bce_weight: float = 0.2
-    distil_weight: float = 1.0
+    label_weight: float = 1.0  # listwise cross-entropy on the label (the answer is first in every list)
+    bce_weight: float = 0.2  # anchors the logit so that sigmoid means something
+    distil_weight: float = 1.0  # KL to the mpnet teacher's softmax(cos / teacher_temperature) over the list
     teacher_temperature: float = 0.05
     seed: int = SEED
     threads: int = 2
     dev_every: int = 300
     dev_queries: int = 40
+    save_every: int = 20  # checkpoint (weights + optimiser + RNG) every N steps: a stopped run resumes there
     keep_every: int = 0  # also keep a copy of the weights every N steps (model_torch/step_N), e.g. to average them
 
     @property
@@ -56,25 +47,15 @@ class TrainConfig:
         return sum(self.cycles)
 
     def cycle_starts(self) -> list[int]:
-        """First step of each cycle (a finished cycle is a resumable checkpoint)."""
+        """First step of each cycle."""
         return [sum(self.cycles[:i]) for i in range(len(self.cycles))]
 
     def fingerprint(self, upto_step: int) -> str:
         """Names the recipe of the steps before `upto_step`, so a resume never mixes recipes."""
-        fixed = {k: v for k, v in asdict(self).items() if k not in ("cycles", "threads", "dev_every", "keep_every")}
+        fixed = {k: v for k, v in asdict(self).items() if k not in ("cycles", "threads", "dev_every", "keep_every",
+                                                                  "save_every")}
         done = [c for c, s in zip(self.cycles, self.cycle_starts()) if s < upto_step]
         return json.dumps({**fixed, "cycles": done}, sort_keys=True)
-
-
-def debian_list(row: dict, cfg: TrainConfig, rng: random.Random, pool: list[dict]) -> tuple[str, list[str]]:
-    """One query (sometimes phrased as a request): positive first, BM25 hard negatives, random ones to fill."""
-    short = row["query"]
-    query = rng.choice(QUERY_TEMPLATES).format(short[0].lower() + short[1:])
-    hard = rng.sample(row["hard"], min(cfg.list_size - 2, len(row["hard"])))
-    fill = list(row["random"])
-    while len(hard) + len(fill) < cfg.list_size - 1:
-        fill.append(rng.choice(pool)["pos"])  # another training query's description
-    return query, [row["pos"], *hard, *fill][: cfg.list_size]
 
 
 def dev_mrr(model, score, dev: list[dict], max_len: int) -> float:  # type: ignore[no-untyped-def]
@@ -91,10 +72,84 @@ def dev_mrr(model, score, dev: list[dict], max_len: int) -> float:  # type: igno
     return rank_eval(dev, scores)["mrr@10"]
 
 
-def run(cfg: TrainConfig | None = None) -> None:
-    """Train and save the model to training/work/model_torch (encoder + gated_head.pt)."""
+def load_lists(cfg: TrainConfig) -> tuple[list[dict], list[dict]]:
+    """The teacher-scored Debian and WordNet lists, each shuffled once by the seed."""
+    rows = read_jsonl(WORK / "train_lists.jsonl")
+    debian = [r for r in rows if r["source"] == "debian"]
+    wordnet = [r for r in rows if r["source"] == "wordnet"]
+    rng = random.Random(cfg.seed)
+    rng.shuffle(debian)
+    rng.shuffle(wordnet)
+    return debian, wordnet
+
+
+def batch_at(step: int, cfg: TrainConfig, debian: list[dict], wordnet: list[dict]) -> list[tuple[list[dict], int]]:
+    """The lists of one step, grouped by source with that source's max length (a pure function of the step)."""
+    groups = [(debian, cfg.debian_queries, cfg.debian_max_len), (wordnet, cfg.wordnet_queries, cfg.wordnet_max_len)]
+    return [([src[(step * n + i) % len(src)] for i in range(n)], max_len) for src, n, max_len in groups if n and src]
+
+
+def list_losses(logits, teacher, cfg: TrainConfig) -> dict:  # type: ignore[no-untyped-def]
+    """Label cross-entropy, BCE and teacher KL of [lists, passages] logits (the answer is passage 0)."""
     import torch  # noqa: PLC0415
     import torch.nn.functional as F  # noqa: PLC0415
+
+    k = logits.shape[1]
+    ce = F.cross_entropy(logits, torch.zeros(len(logits), dtype=torch.long))
+    labels = torch.zeros_like(logits)
+    labels[:, 0] = 1.0
+    bce = F.binary_cross_entropy_with_logits(logits, labels, pos_weight=torch.tensor(k - 1.0))
+    target = torch.softmax(teacher / cfg.teacher_temperature, dim=-1)
+    kl = F.kl_div(F.log_softmax(logits, dim=-1), target, reduction="batchmean")
+    return {"ce": ce, "bce": bce, "kl": kl}
+
+
+def new_cycle(model, cfg: TrainConfig, length: int):  # type: ignore[no-untyped-def]
+    """Fresh AdamW moments, warm-up, then linear decay to zero over the cycle."""
+    import torch  # noqa: PLC0415
+
+    body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
+    head = [model.log_scale, model.bias, *model.cls_head.parameters()]
+    opt = torch.optim.AdamW([{"params": body, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
+                             {"params": [model.gates], "lr": cfg.gate_lr, "weight_decay": 0.0},
+                             {"params": head, "lr": cfg.head_lr, "weight_decay": 0.0}])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / cfg.warmup) * max(0.0, 1 - s / length))
+    return opt, sched
+
+
+def step_loss(score, groups: list[tuple[list[dict], int]], cfg: TrainConfig, acc: dict):  # type: ignore[no-untyped-def]
+    """Weighted loss of one step's lists (each group scored at its own max length); running means go into acc."""
+    import torch  # noqa: PLC0415
+
+    loss = 0.0
+    for lists, max_len in groups:
+        k = len(lists[0]["passages"])
+        logits = score([r["query"] for r in lists for _ in r["passages"]],
+                       [p for r in lists for p in r["passages"]], max_len).view(len(lists), k)
+        parts = list_losses(logits, torch.tensor([r["teacher"] for r in lists]), cfg)
+        loss = loss + cfg.label_weight * parts["ce"] + cfg.bce_weight * parts["bce"] + cfg.distil_weight * parts["kl"]
+        for key, val in parts.items():
+            acc[key] += float(val.detach()) / len(groups)
+    return loss
+
+
+def save_checkpoint(model, opt, sched, cfg: TrainConfig, step: int, out_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Weights plus optimiser, schedule and RNG state: a stopped run resumes from here exactly."""
+    import torch  # noqa: PLC0415
+
+    from training import gated  # noqa: PLC0415
+
+    gated.save(model, out_dir)
+    torch.save({"opt": opt.state_dict(), "sched": sched.state_dict(), "rng": torch.get_rng_state()},
+               out_dir / "train_resume.pt")
+    (out_dir / "train_state.json").write_text(
+        json.dumps({"step": step, "of": cfg.steps, "recipe": cfg.fingerprint(step)}))
+
+
+def run(cfg: TrainConfig | None = None) -> None:
+    """Train (or resume) and save the model to training/work/model_torch (encoder + gated_head.pt)."""
+    import torch  # noqa: PLC0415
+
     from transformers import AutoTokenizer  # noqa: PLC0415
 
     from training import gated  # noqa: PLC0415
@@ -103,40 +158,34 @@ def run(cfg: TrainConfig | None = None) -> None:
     cfg = cfg or TrainConfig()
     seed_everything(cfg.seed)
     torch.set_num_threads(cfg.threads)
-    rng = random.Random(cfg.seed)
     out_dir = WORK / "model_torch"
     write_tokenizer_files(out_dir)
     tok = AutoTokenizer.from_pretrained(str(out_dir))
     start = resume_step(cfg, out_dir)
+    if start >= cfg.steps:
+        print(f"train: already trained ({start} steps of this recipe in {out_dir})")
+        return
     model = gated.load(out_dir) if start else gated.from_base(base_model_dir(), gate_init=cfg.gate_init)
     model.train()
-    # embeddings stay frozen: keeps the encoder's vocabulary knowledge for words Debian never uses
+    # embeddings stay frozen: keeps the encoder's vocabulary knowledge for words the lists never use
     for p in model.bert.embeddings.parameters():
         p.requires_grad_(False)
-    debian = read_jsonl(WORK / "debian_train.jsonl")
-    wordnet = read_jsonl(WORK / "wordnet_train.jsonl")
+    debian, wordnet = load_lists(cfg)
     dev = random.Random(cfg.seed).sample(read_jsonl(WORK / "debian_dev.jsonl"), cfg.dev_queries)
-    rng.shuffle(debian)
-    rng.shuffle(wordnet)
-    body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
-    head = [model.log_scale, model.bias, *model.cls_head.parameters()]
-
-    def new_cycle(length: int) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
-        """Fresh AdamW moments, warm-up, then linear decay to zero over the cycle."""
-        opt = torch.optim.AdamW([{"params": body, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
-                                 {"params": [model.gates], "lr": cfg.gate_lr, "weight_decay": 0.0},
-                                 {"params": head, "lr": cfg.head_lr, "weight_decay": 0.0}])
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: min(1.0, (s + 1) / cfg.warmup) * max(0.0, 1 - s / length))
-        return opt, sched
-
-    log = (WORK / "train_log.jsonl").open("a" if start else "w")
-    log.write(json.dumps({"config": asdict(cfg), "resumed_at": start}) + "\n")
-    t0, acc = time.time(), {"ce": 0.0, "bce": 0.0, "kl": 0.0, "n": 0}
-
     def score(queries: list[str], passages: list[str], max_len: int) -> torch.Tensor:
         enc = tok(queries, passages, truncation="only_second", max_length=max_len, padding=True, return_tensors="pt")
         return model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).squeeze(-1)
+
+    cycle = max(i for i, s in enumerate(cfg.cycle_starts()) if s <= start)
+    opt, sched = new_cycle(model, cfg, cfg.cycles[cycle])
+    if start:
+        state = torch.load(out_dir / "train_resume.pt")
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        torch.set_rng_state(state["rng"])
+    log = (WORK / "train_log.jsonl").open("a" if start else "w")
+    log.write(json.dumps({"config": asdict(cfg), "resumed_at": start, "lists": [len(debian), len(wordnet)]}) + "\n")
+    t0, acc = time.time(), {"ce": 0.0, "bce": 0.0, "kl": 0.0, "n": 0}
 
     def report(step: int) -> None:
         rec = {"step": step, "elapsed_s": round(time.time() - t0, 1),
@@ -148,50 +197,25 @@ def run(cfg: TrainConfig | None = None) -> None:
         log.flush()
         print(json.dumps(rec), flush=True)
 
-    def lists_at(step: int) -> list[tuple[str, list[str]]]:
-        rows = [debian[(step * cfg.debian_queries + i) % len(debian)] for i in range(cfg.debian_queries)]
-        return [debian_list(r, cfg, rng, debian) for r in rows]
-
-    for step in range(start):  # replay the sampler so a resumed run sees the lists an unbroken run would
-        lists_at(step)
     if not start:
         report(0)
     for step in range(start, cfg.steps):
-        if step in cfg.cycle_starts():
-            if step:
-                torch.manual_seed(cfg.seed + step)  # dropout stream per later cycle: a resume reproduces it
-            opt, sched = new_cycle(cfg.cycles[cfg.cycle_starts().index(step)])
-        k = cfg.list_size
-        lists = lists_at(step)
-        logits = score([q for q, ps in lists for _ in ps], [p for _, ps in lists for p in ps],
-                       cfg.debian_max_len).view(len(lists), k)
-        ce = F.cross_entropy(logits, torch.zeros(len(lists), dtype=torch.long))
-        labels = torch.zeros_like(logits)
-        labels[:, 0] = 1.0
-        bce = F.binary_cross_entropy_with_logits(logits, labels, pos_weight=torch.tensor(k - 1.0))
-        wrows = [wordnet[(step * cfg.wordnet_queries + i) % len(wordnet)] for i in range(cfg.wordnet_queries)]
-        wl = score([r["query"] for r in wrows for _ in r["passages"]], [p for r in wrows for p in r["passages"]],
-                   cfg.wordnet_max_len).view(len(wrows), -1)
-        teacher = torch.softmax(torch.tensor([r["teacher"] for r in wrows]) / cfg.teacher_temperature, dim=-1)
-        kl = F.kl_div(F.log_softmax(wl, dim=-1), teacher, reduction="batchmean")
-        loss = ce + cfg.bce_weight * bce + cfg.distil_weight * kl
-        loss.backward()
+        if step in cfg.cycle_starts() and step != start:
+            torch.manual_seed(cfg.seed + step)  # dropout stream per later cycle
+            opt, sched = new_cycle(model, cfg, cfg.cycles[cfg.cycle_starts().index(step)])
+        step_loss(score, batch_at(step, cfg, debian, wordnet), cfg, acc).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
         opt.zero_grad()
-        for key, val in [("ce", ce), ("bce", bce), ("kl", kl)]:
-            acc[key] += float(val.detach())
         acc["n"] += 1
-        if (step + 1) % 20 == 0 or (step + 1) % cfg.dev_every == 0:  # dev checks on their own cadence
+        if (step + 1) % 20 == 0 or (step + 1) % cfg.dev_every == 0:
             report(step + 1)
             acc = {"ce": 0.0, "bce": 0.0, "kl": 0.0, "n": 0}
         if cfg.keep_every and (step + 1) % cfg.keep_every == 0:
             gated.save(model, out_dir / f"step_{step + 1}")
-        if (step + 1) % 100 == 0 or step + 1 == cfg.steps:
-            gated.save(model, out_dir)
-            (out_dir / "train_state.json").write_text(
-                json.dumps({"step": step + 1, "of": cfg.steps, "recipe": cfg.fingerprint(step + 1)}))
+        if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps:
+            save_checkpoint(model, opt, sched, cfg, step + 1, out_dir)
     total = time.time() - t0
     log.write(json.dumps({"done": True, "wall_s": round(total, 1), "wall_min": round(total / 60, 1)}) + "\n")
     log.close()
@@ -199,13 +223,13 @@ def run(cfg: TrainConfig | None = None) -> None:
 
 
 def resume_step(cfg: TrainConfig, out_dir: Path) -> int:
-    """Step to resume from: a saved checkpoint at a cycle boundary of this same recipe, else 0 (fresh start)."""
+    """Step to resume from: the last checkpoint of this same recipe (any step), else 0 (fresh start)."""
     state_file = out_dir / "train_state.json"
-    if not state_file.exists():
+    if not state_file.exists() or not (out_dir / "train_resume.pt").exists():
         return 0
     state = json.loads(state_file.read_text())
     step = state.get("step", 0)
-    if step in cfg.cycle_starts()[1:] and state.get("recipe") == cfg.fingerprint(step):
-        print(f"train: resuming after step {step} (a finished cycle of this recipe)", flush=True)
+    if 0 < step <= cfg.steps and state.get("recipe") == cfg.fingerprint(step):
+        print(f"train: resuming after step {step} of {cfg.steps}", flush=True)
         return step
     return 0
