@@ -9,7 +9,6 @@ ratio, the target and PASS/MISS. Exits 1 when a target is missed (unless --no-fa
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # The common and page_sections names are re-exported: other bench scripts import their inputs from here.
 from common import (HELLO_PATH, add_hello, PROBE_JS, ROOT, RUN_JS, USABLE_JS, build_site, case_variant,  # noqa: E402,F401
-                    fill_inputs, launch_profile, load_average, serve)
+                    fill_inputs, finish, launch_profile, load_average, serve, write_json)
 from page_sections import (IDLE_AFTER_RUN_JS, LOAF_JS, MEMORY_BY_SCRIPT_JS, SETTLE_INPUT_JS,  # noqa: E402,F401
                            TIMEOUT_MS, bench, fps_median, measure_big, measure_cold, measure_hello,
                            measure_incremental, measure_scale, measure_start, measure_stream, measure_warm, median,
@@ -70,8 +69,7 @@ def measure(args: argparse.Namespace, skip: set[str], raw: dict[str, Any]) -> in
     finally:
         server.shutdown()
         server.server_close()
-        if args.json:
-            args.json.write_text(json.dumps(raw, indent=1, default=str))
+        write_json(args.json, raw)
 
 
 # ------------------------------------------------------------------------------------------------ figures
@@ -270,13 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows, f"Page benchmark (self-contained build, headless Chromium; medians of {args.repeats}; "
                       f"load average {load_before} -> {raw['load_after']})")
     print_details(raw)
-    if args.json:
-        args.json.write_text(json.dumps(raw, indent=1, default=str))
-    missed = [r[0] for r in rows if not r[5]]
-    if missed and not args.no_fail:
-        print(f"\nmissed: {'; '.join(missed)}")
-        return 1
-    return 0
+    return finish(raw, [r[0] for r in rows if not r[5]], args.json, args.no_fail)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ See bench/PEERS.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_page import (IDLE_AFTER_RUN_JS, LOAF_JS, MEMORY_BY_SCRIPT_JS, TIMEOUT_MS, describe_loaf,  # noqa: E402
                         median, mixed_passages, reference_query_and_10, run, wait_ready)
 from common import (PROBE_JS, ROOT, add_folder, build_site, case_variant, fill_inputs, launch_options,  # noqa: E402
-                    load_average, serve)
+                    finish, load_average, serve, write_json)
 
 PEER_SRC = ROOT / "bench" / "peer"
 PEER_PATH = "bench-peer/"
@@ -280,8 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.shutdown()
         server.server_close()
-        if args.json:
-            args.json.write_text(json.dumps(raw, indent=1, default=str))
+        write_json(args.json, raw)
     raw["load_after"] = load_average()
 
     rows: list[Row] = []
@@ -306,13 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                            f"vs {raw['other_threads']}, same run", ("figure", f"{threads} thread(s)",
                                                                       f"{raw['other_threads']} threads", "ratio"))
     print_details(raw)
-    if args.json:
-        args.json.write_text(json.dumps(raw, indent=1, default=str))
-    missed = [r[0] for r in rows if r[5] == "MISS"]
-    if missed and not args.no_fail:
-        print(f"\nmissed: {'; '.join(missed)}")
-        return 1
-    return 0
+    return finish(raw, [r[0] for r in rows if r[5] == "MISS"], args.json, args.no_fail)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ bench/bench_scoring.py and tests/support/scoring.py; this module does not duplic
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -300,3 +301,18 @@ def add_folder(out: Path, src: Path, path: str) -> Path:
         shutil.rmtree(target)
     shutil.copytree(src, target)
     return out
+
+
+def write_json(path: Path | None, raw: dict) -> None:
+    """Write the raw measurements to `path` (the scripts' --json), if one was given."""
+    if path:
+        path.write_text(json.dumps(raw, indent=1, default=str))
+
+
+def finish(raw: dict, missed: list[str], json_path: Path | None, no_fail: bool) -> int:
+    """A bench script's end: the raw measurements to --json, then exit 1 when a target was missed (unless --no-fail)."""
+    write_json(json_path, raw)
+    if missed and not no_fail:
+        print(f"\nmissed: {'; '.join(missed)}")
+        return 1
+    return 0

@@ -122,15 +122,20 @@ def test_hybrid_stage1_fuses_bm25_and_the_bi_encoder(page: Any, base_url: str) -
     assert "BM25 + vectors" in page.inner_text('#funnel [data-stat="candidates"]')
 
 
-def test_labelled_query_shows_what_never_reached_the_reranker(page: Any, base_url: str) -> None:
-    """One pick of a labelled query searches, reranks and marks its answer; stage 1 missed it at K = 10."""
-    open_documents(page, base_url)
+def run_labelled_query_stage1_misses(page: Any) -> None:
+    """Load the demo, set K = 10 and pick the labelled "pay" query, whose answer BM25 ranks far below 10."""
     load_demo(page)
     page.fill("#candidates", "10")
     index = next(i for i, q in enumerate(DEMO["queries"]) if "pay" in q["query"])
     page.select_option("#demo-query", str(index))
     wait_for_done(page)
     page.wait_for_selector("#missed li[data-source]")
+
+
+def test_labelled_query_shows_what_never_reached_the_reranker(page: Any, base_url: str) -> None:
+    """One pick of a labelled query searches, reranks and marks its answer; stage 1 missed it at K = 10."""
+    open_documents(page, base_url)
+    run_labelled_query_stage1_misses(page)
     missed = page.locator("#missed li[data-source]").first
     assert missed.get_attribute("data-source") == "basic-defs.en.html"
     rank = missed.get_attribute("data-rank")
@@ -224,12 +229,7 @@ def test_axe_finds_nothing_in_documents_mode(page: Any, base_url: str) -> None:
     page.emulate_media(reduced_motion="reduce")
     open_documents(page, base_url)
     assert axe_violations(page) == []
-    load_demo(page)
-    page.fill("#candidates", "10")
-    index = next(i for i, q in enumerate(DEMO["queries"]) if "pay" in q["query"])
-    page.select_option("#demo-query", str(index))
-    wait_for_done(page)
-    page.wait_for_selector("#missed li[data-source]")
+    run_labelled_query_stage1_misses(page)
     for theme in ("light", "dark"):
         if page.evaluate("() => document.documentElement.dataset.theme") != theme:
             page.click("#theme-toggle")

@@ -13,6 +13,7 @@ import pytest
 from support.hub import HubSite, hub_mirror, hub_site  # noqa: F401 - fixtures
 from support.hub_standins import STANDINS, native_ulp_sensitivity, standin_dirs
 from support.scoring import (
+    check_parity,
     BOOT_JS,
     as_pairs,
     catalog,
@@ -56,23 +57,6 @@ def passages(n: int) -> list[dict[str, str]]:
             for i in range(n)]
 
 
-def check_parity(run: dict[str, Any], items: list[tuple[str, str]], ref: tuple[list, list, list],
-                 compare_types: bool, tolerance: float) -> float:
-    """Ids identical to HF tokenizers (type ids too where the model takes them), logits within tolerance of native."""
-    ref_ids, ref_types, ref_logits = ref
-    assert run["ok"], run
-    got = {r["key"]: r for r in run["results"]}
-    assert len(got) == len(items) == run["done"]["pairs"]
-    worst = 0.0
-    for i, (query, passage) in enumerate(items):
-        r = got[f"p{i}"]
-        assert r["ids"] == ref_ids[i], f"token ids differ for pair {i} ({query!r}, {passage[:40]!r})"
-        if compare_types:
-            assert r["typeIds"] == ref_types[i], f"token type ids differ for pair {i}"
-        diff = abs(r["logit"] - ref_logits[i])
-        worst = max(worst, diff)
-        assert diff <= tolerance, f"pair {i}: browser {r['logit']:.6f} vs native {ref_logits[i]:.6f}"
-    return worst
 
 
 @pytest.mark.parametrize("spec", STANDINS, ids=[s.family + ":" + s.hub_id.split("/")[1] for s in STANDINS])
@@ -124,13 +108,14 @@ def test_hub_model_stand_in_loads_streams_caches_and_matches_native(page: Any, h
     nudge = native_ulp_sensitivity(model_dir / onnx_name, model_dir / "tokenizer.json", entry["max_length"], items)
     bound = max(LOGIT_TOLERANCE, ULP_FACTOR * nudge)
     assert bound <= INT8_TOLERANCE, f"one ulp moves native logits by {nudge:.3f}: the stand-in is too chaotic to test"
-    worst = check_parity(run, items, ref, types, bound)
+    worst = check_parity(run, items, ref, lambda _: bound, compare_types=types)
 
     fp32 = {**entry, "dtype": "fp32"}
     assert load(page, fp32)["ok"]
     float_run = score(page, as_pairs(items), return_ids=True)
     assert float_run["done"]["batches"] < len(items), "the float file is checked with the default batching"
-    float_worst = check_parity(float_run, items, native_reference(model_dir, fp32, items), types, LOGIT_TOLERANCE)
+    float_worst = check_parity(float_run, items, native_reference(model_dir, fp32, items), lambda _: LOGIT_TOLERANCE,
+                               compare_types=types)
     print(f"{spec.hub_id} stand-in: max |browser - native| = {worst:.2e} (q8, one pair per batch), "
           f"{float_worst:.2e} (fp32, batched) over {len(items)} pairs; native q8 vs itself with every "
           f"DynamicQuantizeLinear input nudged by one ulp: {nudge:.2e}")

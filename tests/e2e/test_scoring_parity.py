@@ -7,13 +7,14 @@ The worker's protocol (streaming, cancel, switches, failures) is in test_scoring
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from support.scoring_host import BATCH_PAIR, host, loaded, long_passage  # noqa: F401 - fixtures
 from support.hub import HubMirror, HubSite, hub_mirror, hub_site  # noqa: F401 - fixtures
 from support.scoring import (
+    check_parity,
     as_pairs,
     bundled_model_dir,
     default_entry,
@@ -31,24 +32,6 @@ LOGIT_TOLERANCE = 1e-3
 
 # --------------------------------------------------------------------------- cross-encoder parity
 
-
-def check_parity(run: dict[str, Any], items: list[tuple[str, str]], ref: tuple[list, list, list],
-                 tolerance: Callable[[float], float]) -> float:
-    """Assert ids/type ids identical and each logit within tolerance(native logit); return the worst difference."""
-    ref_ids, ref_types, ref_logits = ref
-    assert run["ok"], run
-    got = {r["key"]: r for r in run["results"]}
-    assert len(got) == len(items) == run["done"]["pairs"]
-    worst = 0.0
-    for i, (query, passage) in enumerate(items):
-        r = got[f"p{i}"]
-        assert r["ids"] == ref_ids[i], f"token ids differ for pair {i} ({query!r}, {passage[:40]!r})"
-        assert r["typeIds"] == ref_types[i], f"token type ids differ for pair {i}"
-        assert r["tokens"] == len(ref_ids[i])
-        diff = abs(r["logit"] - ref_logits[i])
-        worst = max(worst, diff)
-        assert diff <= tolerance(ref_logits[i]), f"pair {i}: browser {r['logit']:.6f} vs native {ref_logits[i]:.6f}"
-    return worst
 
 
 @pytest.fixture(scope="session")

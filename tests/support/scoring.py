@@ -6,7 +6,7 @@ import json
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from harness.paths import ROOT
 
@@ -275,3 +275,24 @@ def native_cosines(model_dir: Path, items: list[tuple[str, str]], max_length: in
         return v / np.linalg.norm(v)
 
     return [float(embed(q) @ embed(t)) for q, t in items]
+
+
+def check_parity(run: dict[str, Any], items: list[tuple[str, str]], ref: tuple[list, list, list],
+                 tolerance: Callable[[float], float], compare_types: bool = True) -> float:
+    """Assert ids identical to HF tokenizers (type ids too where the model takes them) and each logit within
+    tolerance(native logit) of native onnxruntime; return the worst difference."""
+    ref_ids, ref_types, ref_logits = ref
+    assert run["ok"], run
+    got = {r["key"]: r for r in run["results"]}
+    assert len(got) == len(items) == run["done"]["pairs"]
+    worst = 0.0
+    for i, (query, passage) in enumerate(items):
+        r = got[f"p{i}"]
+        assert r["ids"] == ref_ids[i], f"token ids differ for pair {i} ({query!r}, {passage[:40]!r})"
+        if compare_types:
+            assert r["typeIds"] == ref_types[i], f"token type ids differ for pair {i}"
+        assert r["tokens"] == len(ref_ids[i])
+        diff = abs(r["logit"] - ref_logits[i])
+        worst = max(worst, diff)
+        assert diff <= tolerance(ref_logits[i]), f"pair {i}: browser {r['logit']:.6f} vs native {ref_logits[i]:.6f}"
+    return worst
