@@ -173,6 +173,16 @@ def extract_manpages() -> list[dict]:
     return rows
 
 
+def _faq_answer(paras: list[str]) -> str | None:
+    """An FAQ answer: its first paragraphs until past 150 words; None when under 15 words (too short to rank)."""
+    answer = ""
+    for para in paras:
+        if len(answer.split()) > 150:
+            break
+        answer = (answer + "\n" + para).strip()
+    return answer if len(answer.split()) >= 15 else None
+
+
 def _rst_clean(text: str) -> str:
     """Strip the most common reStructuredText markup."""
     text = re.sub(r":[a-z:]+:`~?([^`<]*?)(?:\s*<[^>]*>)?`", r"\1", text)
@@ -191,25 +201,19 @@ def extract_pyfaq() -> list[dict]:
                  and len(lines[i]) >= len(lines[i - 1].rstrip()) - 1]
         for k, i in enumerate(heads):
             end = heads[k + 1] - 1 if k + 1 < len(heads) else len(lines)
-            body, skip = [], False
+            body = []
             for line in lines[i + 1:end]:
                 if re.fullmatch(r"[=~^-]{4,}", line.strip()) or line.startswith(".. "):
-                    skip = line.startswith(".. ")
                     continue
                 if line.startswith("   ") or line.startswith("\t"):
                     continue  # code / directive bodies
                 if line.rstrip().endswith("::"):
                     line = line.rstrip()[:-1]
-                skip = False
                 body.append(line)
             paras = [" ".join(p.split()) for p in "\n".join(body).split("\n\n")]
             paras = [_rst_clean(p) for p in paras if p and not p.startswith(">>>")]
-            answer = ""
-            for p in paras:
-                if len(answer.split()) > 150:
-                    break
-                answer = (answer + "\n" + p).strip()
-            if len(answer.split()) >= 15:
+            answer = _faq_answer(paras)
+            if answer:
                 rows.append({"id": f"{Path(path).stem}-{k}", "query": _rst_clean(lines[i - 1].strip()), "passage": answer})
     return rows
 
@@ -237,12 +241,8 @@ def extract_perlfaq() -> list[dict]:
                 if not para.strip() or para.startswith((" ", "\t", "=")) or para.lstrip().startswith("(contributed"):
                     continue
                 paras.append(_pod_clean(" ".join(para.split())))
-            answer = ""
-            for para in paras:
-                if len(answer.split()) > 150:
-                    break
-                answer = (answer + "\n" + para).strip()
-            if len(answer.split()) >= 15:
+            answer = _faq_answer(paras)
+            if answer:
                 rows.append({"id": f"{Path(path).stem}-{k}", "query": _pod_clean(head.strip()), "passage": answer})
     return rows
 
