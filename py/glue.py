@@ -89,6 +89,23 @@ class DocumentsGlue:
         report = col.add_files([(str(name), base64.b64decode(data)) for name, data in files])
         return {**report.to_dict(), "status": col.status()}
 
+    def add_text(self, text: str, name: str = "") -> dict:
+        """A pasted text as one more document (split and indexed by `work`); a blank or oversized text changes
+        nothing, and `refused` says why a text was left out (a duplicate, the file limit)."""
+        from reranker.documents import check_pasted, pasted_name  # noqa: PLC0415
+        text = str(text or "").encode("utf-8", "replace").decode("utf-8")  # a lone surrogate becomes "?"
+        check_pasted(text)
+        col = self.collection()
+        report = col.add_text(text, pasted_name(str(name or ""), (doc.source for doc in col.documents)))
+        refused = next((note.message for note in report.notes if note.skipped), "")
+        return {**report.to_dict(), "status": col.status(), "refused": refused}
+
+    def find(self, text: str) -> dict:
+        """Passages containing every term of `text`, in collection order, with where the last stage 1 put each."""
+        from reranker.collection_search import find_passages, found_json  # noqa: PLC0415
+        col = self.collection()
+        return found_json(col, find_passages(col, str(text or "")), self.last)
+
     def work(self, max_ms: float) -> dict:
         """Split and index for about `max_ms`; call again until `done`."""
         col = self.collection()
@@ -373,7 +390,8 @@ class PageGlue:
 
 API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "compare", "export", "share",
                "restore")
-DOCS_METHODS = ("check", "add", "work", "budget", "texts", "stage1", "resolve", "funnel", "share")
+DOCS_METHODS = ("check", "add", "add_text", "work", "budget", "texts", "stage1", "resolve", "funnel", "find",
+                "share")
 
 
 def register(glue: PageGlue) -> None:

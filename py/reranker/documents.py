@@ -6,6 +6,7 @@ replacement characters and reported.
 """
 
 import codecs
+import math
 import hashlib
 import re
 from collections.abc import Iterable
@@ -138,6 +139,32 @@ def check_files(files: Iterable[tuple[str, int]], already: int = 0) -> list[File
             notes.append(FileNote(name, "too_many_files", f"{name} was not read: a collection holds at most "
                                   f"{MAX_FILES:,} files.", True))
     return notes
+
+
+def check_pasted(text: str) -> None:
+    """Before a pasted text is read: InputError (field "paste") when it is blank or over the file size limit."""
+    if not text.strip():
+        raise InputError("paste_empty", "There is no text to add: paste or type it in the box first.", "paste")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        raise InputError("paste_too_large", f"The text is {math.ceil(size / 1e5) / 10:,.1f} MB; a pasted text, like a file, can be "
+                         f"at most {MAX_FILE_BYTES / 1e6:,.0f} MB. Nothing was added and your text is still in the "
+                         "box: add it in parts.", "paste")
+
+
+def pasted_name(name: str, taken: Iterable[str]) -> str:
+    """A pasted text's document name: the given name (else "pasted text"), ".md" unless it names a known kind
+    (so Markdown headings split it), numbered when a document already has that name."""
+    base = " ".join(name.replace("/", " ").replace("\\", " ").split())[:100]
+    stem, dot, extension = base.rpartition(".")
+    if not dot or extension.lower() not in KINDS:
+        stem, extension = base, "md"
+    stem = stem.strip() or "pasted text"
+    names = set(taken)
+    candidate, n = f"{stem}.{extension}", 2
+    while candidate in names:
+        candidate, n = f"{stem} ({n}).{extension}", n + 1
+    return candidate
 
 
 def _too_large(name: str, size: int) -> FileNote:

@@ -89,3 +89,33 @@ def test_vectors_and_hybrid_take_the_bi_encoder_similarities() -> None:
     assert hybrid["retriever"] == "hybrid" and len(hybrid["order"]) == 10
     assert _call(page.docs.stage1, "kernel", "vectors", 10, sims[:-1])["error"]["code"] == "no_vectors"
     assert _call(page.docs.texts, 7, 1) == [page.docs.col.chunks[7].text]
+
+
+def test_pasted_text_becomes_a_document_and_refusals_change_nothing() -> None:
+    page = glue.PageGlue()
+    assert _call(page.docs.add_text, "   ", "")["error"]["field"] == "paste"
+    assert _call(page.docs.add_text, "x" * 5_000_001, "big")["error"]["code"] == "paste_too_large"
+    assert page.docs.col is None or page.docs.col.status()["files"] == 0
+    text = "# Tides\n\nThe harbour gate closes at low tide.\n\n# Boats\n\nBoats wait for the flood."
+    added = _call(page.docs.add_text, text, "")
+    assert added["refused"] == "" and added["filesRead"] == 1 and added["documents"][0]["kind"] == "markdown"
+    while not _call(page.docs.work, 30)["done"]:
+        pass
+    assert page.docs.col.chunks[0].source == "pasted text.md"
+    again = _call(page.docs.add_text, text, "copy")
+    assert "same content" in again["refused"] and again["status"]["duplicates"] == 1
+    other = _call(page.docs.add_text, "A second text about \ud800 tides.", "")
+    assert other["refused"] == "" and other["documents"][0]["source"] == "pasted text (2).md"
+
+
+def test_find_lists_passages_with_their_stage1_place() -> None:
+    page, entry = _demo_glue()
+    before = _call(page.docs.find, "free")
+    assert before["total"] > 0 and before["items"][0]["where"] == ""
+    _call(page.docs.stage1, entry["queries"][6]["query"], "bm25", 10)
+    answer = entry["queries"][6]["relevant"][0]
+    found = _call(page.docs.find, f'"{answer["anchor"]}"')
+    assert found["total"] >= 1 and all(item["source"] == answer["source"] for item in found["items"])
+    assert found["items"][0]["rank"] is None or found["items"][0]["rank"] > 10
+    assert "not among" in found["items"][0]["where"] or "never returns" in found["items"][0]["where"]
+    assert _call(page.docs.find, "")["error"]["field"] == "search"
