@@ -44,7 +44,8 @@ export function drawRecall(funnel) {
   const missedArea = $("missed-area");
   const missed = $("missed");
   if (!funnel || !funnel.relevant) {
-    recall.textContent = "Mark passages relevant (tick “Relevant” in the ranking, or pick a labelled query) to see stage 1’s recall.";
+    recall.textContent = "Mark passages relevant (tick “Relevant” in the ranking, find them in the collection, or pick a " +
+      "labelled query) to see stage 1’s recall.";
     delete recall.dataset.recall;
     missed.replaceChildren();
     missedArea.hidden = true;

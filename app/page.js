@@ -8,7 +8,8 @@
 // runs once Python and the model are ready.
 //
 // Rooms: python.js (Python's start), runs.js + lane.js (runs and lanes), inputs.js + counts.js + presets.js +
-// models.js + backend.js (the input panel), documents.js (Documents mode: files, stage 1, funnel), compare.js
+// models.js + backend.js (the input panel), documents.js + documents-input.js + collection-search.js (Documents
+// mode: files, dropped files and pasted text, stage 1, funnel, passages found and marked by search), compare.js
 // (comparison and vector column), share.js (share links, export), loading-strip.js, stats.js, theme.js; feedback.js
 // (status line, phase, field errors) and format.js are shared.
 
@@ -21,6 +22,8 @@ import { ModelPicker } from "./models.js";
 import { ComparePanel } from "./compare.js";
 import { SharePanel } from "./share.js";
 import { DocumentsMode } from "./documents.js";
+import { DocumentsInput } from "./documents-input.js";
+import { CollectionSearch } from "./collection-search.js";
 import { LoadingStrip } from "./loading-strip.js";
 import { StatsPanel } from "./stats.js";
 import { initTheme } from "./theme.js";
@@ -38,6 +41,8 @@ const compare = new ComparePanel({ python, runs, models });
 const share = new SharePanel({ python, inputs, presets, models, runs });
 const documents = new DocumentsMode({ python, inputs,
   similarities: (query, texts, onProgress) => compare.similarities(query, texts, onProgress) });
+const documentsInput = new DocumentsInput({ python, documents });
+const search = new CollectionSearch({ python, documents });
 const strip = new LoadingStrip();
 const stats = new StatsPanel();
 const backend = new BackendChoice();
@@ -63,7 +68,10 @@ function connectLanes() {
       const { index, relevance } = e.detail;
       const text = lane.texts[lane.localIndex(index)];
       if (text !== undefined) inputs.labels.set(text, relevance);
-      if (lane.collection) documents.relabel(index, relevance);
+      if (lane.collection) {
+        documents.relabel(index, relevance);
+        search.sync();
+      }
       runs.relabel(text, relevance);
       compare.draw();
     });
@@ -112,8 +120,23 @@ function connectDocuments() {
     share.documents = runs.source;
     if (stopped) announce(`The run was stopped: you switched to ${e.detail.mode} mode. Your passages and documents are kept.`);
   });
-  documents.addEventListener("indexed", () => runs.refreshReadiness());
-  documents.addEventListener("run", () => runs.rerank());
+  documents.addEventListener("indexed", () => {
+    runs.refreshReadiness();
+    search.refresh();
+  });
+  documents.addEventListener("run", () => {
+    search.sync();
+    runs.rerank();
+  });
+  document.addEventListener("rerank:stage1", () => search.refresh());
+  // A passage marked (or unmarked) from the search: the same labels as a tick in the ranking.
+  search.addEventListener("mark", (e) => {
+    const { id, text, relevance } = e.detail;
+    inputs.labels.set(text, relevance);
+    documents.relabel(id, relevance);
+    runs.relabel(text, relevance);
+    compare.draw();
+  });
 }
 
 function connectInputs() {
@@ -198,6 +221,8 @@ models.wire();
 backend.wire();
 share.wire();
 documents.wire();
+documentsInput.wire();
+search.wire();
 inputs.readThreshold();
 const wantedModel = readUrl();
 if (runs.queued) announce("Rerank will start as soon as Python and the model are ready.");
