@@ -108,3 +108,28 @@ def test_one_palette_follows_the_os_preference_unless_a_theme_is_chosen(page: An
     assert seen[("light", None)] == seen[("light", "light")] == seen[("dark", "light")]
     assert seen[("dark", None)] == seen[("dark", "dark")] == seen[("light", "dark")]
     assert seen[("light", None)] != seen[("dark", None)]
+
+
+def test_axe_finds_nothing_in_the_documents_inputs(page: Any, base_url: str) -> None:
+    """Documents mode's drop zone (while files are dragged over it), paste box with its error line, and the
+    collection search with hits, one marked, pass axe in light and dark."""
+    from test_documents import load_demo, open_documents  # noqa: PLC0415 - the Documents-mode helpers
+    page.emulate_media(reduced_motion="reduce")
+    open_documents(page, base_url)
+    load_demo(page)
+    page.click("#documents-text-add")  # an empty box: its error line shows
+    page.wait_for_function("() => document.getElementById('documents-text-error').textContent !== ''")
+    page.fill("#collection-search", "kernel")
+    page.press("#collection-search", "Enter")
+    page.locator("#collection-found li.found-passage input.found-box").first.check()
+    page.evaluate("() => { const data = new DataTransfer(); data.items.add(new File(['x'], 'x.txt'));"
+                  " document.getElementById('documents-drop').dispatchEvent(new DragEvent('dragenter',"
+                  " {dataTransfer: data, bubbles: true, cancelable: true})); }")
+    assert page.get_attribute("#documents-drop", "data-drag") == "over"
+    found = {}
+    for theme in ("light", "dark"):
+        set_theme(page, theme)
+        page.wait_for_timeout(400)
+        found[theme] = axe_violations(page)
+    save_screenshot(page, "documents-inputs-dark")
+    assert all(not v for v in found.values()), "\n".join(f"{k}: {line}" for k, v in found.items() for line in v)
