@@ -87,7 +87,8 @@ export class CollectionSearch extends EventTarget {
     box.checked = this.documents.relevant.has(id);
     const label = el("label", "found-toggle");
     label.append(box, el("span", null, "Relevant"), visuallyHidden(`: passage ${id + 1}, ${source}`));
-    li.append(el("p", "passage-source", where ? `${source} — ${where}` : source), el("p", "found-text", excerpt), label);
+    const place = el("p", "passage-source", where ? `${source} — ${where}` : source);
+    li.append(place, el("p", "found-text", excerpt), label);
     return li;
   }
 
@@ -102,7 +103,8 @@ export class CollectionSearch extends EventTarget {
     }
     const relevance = box.checked ? 2 : 0;
     this.dispatchEvent(new CustomEvent("mark", { detail: { id, text: texts[0], relevance } }));
-    if (!this.documents.stage1) announce(relevance ? "Marked relevant: run a query to see whether stage 1 reaches it." : "Unmarked.");
+    if (this.documents.stage1) return; // the funnel's recall line says what the mark changed
+    announce(relevance ? "Marked relevant: run a query to see whether stage 1 reaches it." : "Unmarked.");
   }
 
   /** Tick exactly the listed passages that are marked relevant (after a tick in the ranking or a labelled query). */

@@ -77,7 +77,9 @@ export class DocumentsInput {
     this.add.addEventListener("click", () => this.addText());
     this.text.addEventListener("input", () => this.showError(""));
     this.text.addEventListener("paste", (e) => this.guardInsert(e, e.clipboardData, "pasted"));
-    this.text.addEventListener("drop", (e) => { if (!hasFiles(e.dataTransfer)) this.guardInsert(e, e.dataTransfer, "dropped"); });
+    this.text.addEventListener("drop", (e) => {
+      if (!hasFiles(e.dataTransfer)) this.guardInsert(e, e.dataTransfer, "dropped");
+    });
   }
 
   setOver(over) {

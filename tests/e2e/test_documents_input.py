@@ -225,19 +225,23 @@ def test_search_refusals_and_searching_before_any_query(page: Any, base_url: str
     open_documents(page, base_url)
     page.fill("#collection-search", "tides")
     page.press("#collection-search", "Enter")
-    page.wait_for_function("() => document.getElementById('collection-search-error').textContent.includes('Add documents')")
+    page.wait_for_function("() => document.getElementById('collection-search-error')"
+                           ".textContent.includes('Add documents')")
     assert page.get_attribute("#collection-search", "aria-invalid") == "true"
     load_demo(page)
     page.fill("#collection-search", '  ""  ')
     page.press("#collection-search", "Enter")
-    page.wait_for_function("() => document.getElementById('collection-search-error').textContent.includes('Type a word')")
+    page.wait_for_function("() => document.getElementById('collection-search-error')"
+                           ".textContent.includes('Type a word')")
     page.fill("#collection-search", "zzqxv")
     page.press("#collection-search", "Enter")
-    page.wait_for_function("() => document.getElementById('collection-found-status').textContent.startsWith('No passage')")
+    page.wait_for_function("() => document.getElementById('collection-found-status')"
+                           ".textContent.startsWith('No passage')")
     assert not page.is_visible("#collection-found")
     page.fill("#collection-search", "package")
     page.press("#collection-search", "Enter")
-    page.wait_for_function("() => document.getElementById('collection-found-status').textContent.includes('are listed')")
+    page.wait_for_function("() => document.getElementById('collection-found-status')"
+                           ".textContent.includes('are listed')")
     assert page.locator("#collection-found li.found-passage").count() == 50
     first = page.locator("#collection-found li.found-passage").first
     assert first.get_attribute("data-rank") == "" and " — " not in first.locator(".passage-source").inner_text()
