@@ -89,3 +89,15 @@ def test_vectors_and_hybrid_take_the_bi_encoder_similarities() -> None:
     assert hybrid["retriever"] == "hybrid" and len(hybrid["order"]) == 10
     assert _call(page.docs.stage1, "kernel", "vectors", 10, sims[:-1])["error"]["code"] == "no_vectors"
     assert _call(page.docs.texts, 7, 1) == [page.docs.col.chunks[7].text]
+
+
+def test_keys_name_each_passage_by_its_content() -> None:
+    """docs_keys: the stored vectors' keys, the sha256 of each passage's text; equal texts share a key."""
+    import hashlib
+    page, _ = _demo_glue()
+    n = len(page.docs.col.chunks)
+    keys = _call(page.docs.keys, 0, n)
+    assert len(keys) == n
+    assert keys[7] == hashlib.sha256(page.docs.col.chunks[7].text.encode("utf-8")).hexdigest()
+    assert _call(page.docs.keys, 7, 2) == keys[7:9]
+    assert _call(page.docs.keys, n - 1, 10) == keys[-1:]
