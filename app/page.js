@@ -8,9 +8,9 @@
 // runs once Python and the model are ready.
 //
 // Rooms: python.js (Python's start), runs.js + lane.js (runs and lanes), inputs.js + counts.js + presets.js +
-// models.js + backend.js (the input panel), documents.js (Documents mode: files, stage 1, funnel), compare.js
-// (comparison and vector column), share.js (share links, export), loading-strip.js, stats.js, theme.js; feedback.js
-// (status line, phase, field errors) and format.js are shared.
+// models.js + backend.js (the input panel), documents.js (Documents mode: files, stage 1, funnel) + vector-index.js
+// (its stored passage vectors), compare.js (comparison and vector column), share.js (share links, export),
+// loading-strip.js, stats.js, theme.js; feedback.js (status line, phase, field errors) and format.js are shared.
 
 import { Python } from "./python.js";
 import { RunController } from "./runs.js";
@@ -21,6 +21,7 @@ import { ModelPicker } from "./models.js";
 import { ComparePanel } from "./compare.js";
 import { SharePanel } from "./share.js";
 import { DocumentsMode } from "./documents.js";
+import { VectorIndex } from "./vector-index.js";
 import { LoadingStrip } from "./loading-strip.js";
 import { StatsPanel } from "./stats.js";
 import { initTheme } from "./theme.js";
@@ -36,8 +37,8 @@ const presets = new Presets(inputs);
 const models = new ModelPicker();
 const compare = new ComparePanel({ python, runs, models });
 const share = new SharePanel({ python, inputs, presets, models, runs });
-const documents = new DocumentsMode({ python, inputs,
-  similarities: (query, texts, onProgress) => compare.similarities(query, texts, onProgress) });
+const vectors = new VectorIndex({ python, biencoder: () => compare.biencoder() });
+const documents = new DocumentsMode({ python, inputs, vectors });
 const strip = new LoadingStrip();
 const stats = new StatsPanel();
 const backend = new BackendChoice();
@@ -112,8 +113,19 @@ function connectDocuments() {
     share.documents = runs.source;
     if (stopped) announce(`The run was stopped: you switched to ${e.detail.mode} mode. Your passages and documents are kept.`);
   });
-  documents.addEventListener("indexed", () => runs.refreshReadiness());
+  documents.addEventListener("indexed", () => {
+    runs.refreshReadiness();
+    vectors.reset();
+    embedAhead();
+  });
   documents.addEventListener("run", () => runs.rerank());
+  documents.retriever.addEventListener("change", embedAhead);
+}
+
+/** Vectors are embedded as soon as the collection is indexed and the retriever uses them, not at the first query. */
+function embedAhead() {
+  if (documents.retriever.value === "bm25" || !documents.passageCount) return;
+  vectors.vectors(documents.passageCount).catch(() => {}); // the panel shows the failure; the query reports it
 }
 
 function connectInputs() {
@@ -167,6 +179,7 @@ function wireCommands() {
   document.getElementById("cancel").addEventListener("click", () => runs.stop(true));
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && runs.running) { e.preventDefault(); runs.stop(true); }
+    else if (e.key === "Escape" && vectors.cancel(true)) e.preventDefault(); // stops embedding the passages
   });
 }
 
@@ -198,6 +211,7 @@ models.wire();
 backend.wire();
 share.wire();
 documents.wire();
+vectors.wire();
 inputs.readThreshold();
 const wantedModel = readUrl();
 if (runs.queued) announce("Rerank will start as soon as Python and the model are ready.");
