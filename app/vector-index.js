@@ -45,10 +45,6 @@ export class VectorIndex extends EventTarget {
     document.addEventListener("rerank:storage-cleared", () => { this.memory.clear(); this.complete = null; });
   }
 
-  get busy() {
-    return Boolean(this.job);
-  }
-
   /** The collection was split again: stop a running job quietly and forget the passages' keys. */
   reset() {
     this.generation += 1;
@@ -103,11 +99,10 @@ export class VectorIndex extends EventTarget {
       if (job.generation !== this.generation) return null;
       if (state.ready < count) return this.stopped(job, state);
       this.draw(state, "done");
-      if (job.generation === this.generation) this.complete = out;
+      this.complete = out;
       return out;
     } catch (err) {
-      const message = err.message || String(err);
-      this.draw({ ...state, message }, "error");
+      if (job.generation === this.generation) this.draw({ ...state, message: err.message || String(err) }, "error");
       throw err;
     }
   }

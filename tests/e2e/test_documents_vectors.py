@@ -163,6 +163,8 @@ def test_cancel_and_esc_keep_the_vectors_and_the_next_run_embeds_the_rest(page: 
     page.wait_for_function("() => document.getElementById('status').textContent.includes('Embedding stopped')")
     assert spy(page)["requested"] == [first["total"]]
     assert first["ready"] <= spy(page)["embedded"] <= first["ready"] + MAX_BATCH
+    from test_a11y import axe_violations  # noqa: PLC0415 - the one axe runner
+    assert axe_violations(page) == []
 
     # A query waits for the vectors with the bar visible; it resumes from the kept ones; Esc stops it.
     page.fill("#query", QUERY)
