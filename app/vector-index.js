@@ -84,6 +84,7 @@ export class VectorIndex extends EventTarget {
   /** One job: keys from Python, vectors from memory, then storage, then the worker for the rest. */
   async run(job, count) {
     let state = { total: count, ready: 0, stored: 0, embedded: 0, missing: 0 };
+    this.draw(state, "loading");
     try {
       const { scorer, entry } = await this.biencoder();
       const model = `${entry.id}@${entry.sha256 || ""}`;

@@ -1,7 +1,7 @@
 // Documents mode's vector indexing, draw only: `#vectors-progress` in the documents panel with its `<progress>`,
 // a line of text (passages with vectors of the total, how many came from storage, passages/s and time left) and
 // the Cancel button, shown while embedding. The block stays after a job with what it did (or why it stopped).
-// `data-state` = embedding | done | cancelled | error; `data-total`, `data-ready`, `data-stored`, `data-embedded`
+// `data-state` = loading (the bi-encoder and the stored vectors) | embedding | done | cancelled | error; `data-total`, `data-ready`, `data-stored`, `data-embedded`
 // hold the job's numbers and `data-embedded-page` every passage this page has embedded.
 
 const $ = (id) => document.getElementById(id);
@@ -21,6 +21,7 @@ function rateText(rate) {
 
 /** The sentence under the bar for a job's state. */
 function sentence(s) {
+  if (s.state === "loading") return `Looking for stored vectors of ${n(s.total)} passages…`;
   if (s.state === "embedding") {
     const parts = [`Embedding passages: ${n(s.ready)} of ${n(s.total)} have vectors`];
     if (s.stored) parts[0] += ` (${n(s.stored)} from storage)`;
@@ -56,7 +57,7 @@ export function drawVectors(s) {
   bar.value = s.ready;
   bar.setAttribute("aria-valuetext", `${n(s.ready)} of ${n(s.total)} passages`);
   $("vectors-text").textContent = sentence(s);
-  $("vectors-cancel").hidden = s.state !== "embedding";
+  $("vectors-cancel").hidden = s.state !== "embedding" && s.state !== "loading";
 }
 
 /** The Cancel button calls `cancel()`. */
