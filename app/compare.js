@@ -90,20 +90,14 @@ export class ComparePanel {
     }
   }
 
-  /** The bi-encoder's cosine of `query` with each text (Documents mode's vector stage 1), loading it if needed;
-   *  null when a newer request superseded this one. */
-  async similarities(query, texts, onProgress) {
+  /** The bi-encoder, loaded (Documents mode's vector index shares this worker): {scorer, entry}; rejects with a
+   *  sentence for the user when it cannot be loaded. */
+  async biencoder() {
     const v = this.vectors;
     if (!v.entry) this.loadVectors();
     while (v.loading) await new Promise((resolve) => setTimeout(resolve, 200));
     if (!v.ready) throw new Error("The bi-encoder could not be loaded, so vectors are not available; use BM25.");
-    const sims = new Array(texts.length).fill(null);
-    let received = 0;
-    const pairs = texts.map((text, i) => ({ key: String(i), query, text }));
-    const done = await v.scorer.score(pairs, {
-      onResult: (r) => { sims[Number(r.key)] = r.logit; received += 1; onProgress?.(received, texts.length); },
-    });
-    return done?.cancelled ? null : sims;
+    return { scorer: v.scorer, entry: v.entry };
   }
 
   /** Embed lane A's passages once its run is done; the vector column fills in as cosines arrive. */

@@ -33,12 +33,12 @@ function readBase64(blob) {
 }
 
 export class DocumentsMode extends EventTarget {
-  /** `similarities(query, texts, onProgress)`: the bi-encoder's cosine per text (null when superseded). */
-  constructor({ python, inputs, similarities }) {
+  /** `vectors`: the collection's VectorIndex (app/vector-index.js), the cosines of vector stage 1. */
+  constructor({ python, inputs, vectors }) {
     super();
     this.python = python;
     this.inputs = inputs;
-    this.similarities = similarities;
+    this.vectors = vectors;
     this.passageCount = 0;
     this.mode = "passages";
     this.files = $("documents-files");
@@ -265,24 +265,23 @@ export class DocumentsMode extends EventTarget {
     return true;
   }
 
-  /** The query's cosine with every passage, from the bi-encoder; null (message shown) when refused or superseded. */
+  /** The query's cosine with every passage, from the vector index (embedding what is missing, progress shown in
+   *  the panel); null (message shown) when refused, cancelled or superseded. */
   async embed(isCurrent) {
     const started = performance.now();
     this.embedMs = 0;
     const query = this.inputs.query.value.trim();
     if (!query) return [];  // Python's stage 1 refuses the empty query with its own message
     const note = $("progress-note");
-    const texts = this.python.call("docs_texts", 0, this.passageCount);
-    note.textContent = `Embedding ${texts.length.toLocaleString()} passages with the bi-encoder…`;
+    note.textContent = "Waiting for the passages' vectors…";
     let sims;
     try {
-      sims = await this.similarities(query, texts, (n, total) => {
-        if (n % 25 === 0 || n === total) note.textContent = `Embedding passages: ${n.toLocaleString()} of ${total.toLocaleString()}…`;
-      });
+      sims = await this.vectors.similarities(query, this.passageCount);
     } catch (err) {
       this.showError(err.message || String(err));
       return null;
     }
+    if (sims === null && isCurrent()) note.textContent = "Stopped: not every passage has a vector yet.";
     if (!isCurrent() || sims === null) return null;
     this.embedMs = performance.now() - started;
     return sims;

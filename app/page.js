@@ -9,9 +9,9 @@
 //
 // Rooms: python.js (Python's start), runs.js + lane.js (runs and lanes), inputs.js + counts.js + presets.js +
 // models.js + backend.js (the input panel), documents.js + documents-input.js + collection-search.js (Documents
-// mode: files, dropped files and pasted text, stage 1, funnel, passages found and marked by search), compare.js
-// (comparison and vector column), share.js (share links, export), loading-strip.js, stats.js, theme.js; feedback.js
-// (status line, phase, field errors) and format.js are shared.
+// mode: files, dropped files and pasted text, stage 1, funnel, passages found and marked by search) + vector-index.js
+// (its stored passage vectors), compare.js (comparison and vector column), share.js (share links, export),
+// loading-strip.js, stats.js, theme.js; feedback.js (status line, phase, field errors) and format.js are shared.
 
 import { Python } from "./python.js";
 import { RunController } from "./runs.js";
@@ -24,6 +24,7 @@ import { SharePanel } from "./share.js";
 import { DocumentsMode } from "./documents.js";
 import { DocumentsInput } from "./documents-input.js";
 import { CollectionSearch } from "./collection-search.js";
+import { VectorIndex } from "./vector-index.js";
 import { LoadingStrip } from "./loading-strip.js";
 import { StatsPanel } from "./stats.js";
 import { initTheme } from "./theme.js";
@@ -39,8 +40,8 @@ const presets = new Presets(inputs);
 const models = new ModelPicker();
 const compare = new ComparePanel({ python, runs, models });
 const share = new SharePanel({ python, inputs, presets, models, runs });
-const documents = new DocumentsMode({ python, inputs,
-  similarities: (query, texts, onProgress) => compare.similarities(query, texts, onProgress) });
+const vectors = new VectorIndex({ python, biencoder: () => compare.biencoder() });
+const documents = new DocumentsMode({ python, inputs, vectors });
 const documentsInput = new DocumentsInput({ python, documents });
 const search = new CollectionSearch({ python, documents });
 const strip = new LoadingStrip();
@@ -123,11 +124,14 @@ function connectDocuments() {
   documents.addEventListener("indexed", () => {
     runs.refreshReadiness();
     search.refresh();
+    vectors.reset();
+    embedAhead();
   });
   documents.addEventListener("run", () => {
     search.sync();
     runs.rerank();
   });
+  documents.retriever.addEventListener("change", embedAhead);
   document.addEventListener("rerank:stage1", () => search.refresh());
   // A passage marked (or unmarked) from the search: the same labels as a tick in the ranking.
   search.addEventListener("mark", (e) => {
@@ -137,6 +141,12 @@ function connectDocuments() {
     runs.relabel(text, relevance);
     compare.draw();
   });
+}
+
+/** Vectors are embedded as soon as the collection is indexed and the retriever uses them, not at the first query. */
+function embedAhead() {
+  if (documents.retriever.value === "bm25" || !documents.passageCount) return;
+  vectors.vectors(documents.passageCount).catch(() => {}); // the panel shows the failure; the query reports it
 }
 
 function connectInputs() {
@@ -190,6 +200,7 @@ function wireCommands() {
   document.getElementById("cancel").addEventListener("click", () => runs.stop(true));
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && runs.running) { e.preventDefault(); runs.stop(true); }
+    else if (e.key === "Escape" && vectors.cancel(true)) e.preventDefault(); // stops embedding the passages
   });
 }
 
@@ -223,6 +234,7 @@ share.wire();
 documents.wire();
 documentsInput.wire();
 search.wire();
+vectors.wire();
 inputs.readThreshold();
 const wantedModel = readUrl();
 if (runs.queued) announce("Rerank will start as soon as Python and the model are ready.");

@@ -1,14 +1,15 @@
 // Scoring worker (entry module): the message handling. Tokenises (query, passage) pairs with the model's own
 // tokenizer and scores them with a cross-encoder in ONNX Runtime Web, streaming one `result` per pair as soon as
-// its micro-batch finishes; app/biencoder-worker.js runs the same code for the bi-encoder.
+// its micro-batch finishes; app/biencoder-worker.js runs the same code for the bi-encoder, which also embeds texts
+// (`embed`: vectors per batch) and queries (`embed-query`) for Documents mode's stored vectors.
 // Messages: docs/ARCHITECTURE.md, "Scoring worker protocol". Rooms: worker-load.js (model files, cache, session,
 // backend), worker-score.js (a score run), worker-encode.js (tokens and batches), worker-kinds.js (cross- vs
 // bi-encoder), worker-errors.js (sentences for failures), worker-cache.js (Cache Storage).
 
 import { loadModel } from "./worker-load.js";
-import { scoreRun } from "./worker-score.js";
+import { embedQueryRun, embedRun, scoreRun } from "./worker-score.js";
 
-const post = (msg) => self.postMessage(msg);
+const post = (msg, transfer) => self.postMessage(msg, transfer || []);
 
 /** The loaded model (see modelState in worker-load.js); after a failed load the previous one stays. */
 let current = null;
@@ -20,6 +21,11 @@ const runs = [];
 
 function cancelAll() {
   for (const r of runs) r.cancelled = true;
+}
+
+/** A score supersedes earlier score runs only: embed runs end by their own cancel or a model load. */
+function cancelScores() {
+  for (const r of runs) if (r.msg.type === "score") r.cancelled = true;
 }
 
 /** A model switch cancels scoring with the previous model at once; loads run one after another, and a load
@@ -51,12 +57,13 @@ async function load(msg) {
   post(ready);
 }
 
-/** A new score request supersedes everything before it, unless the caller asked to queue it behind. */
-async function onScore(msg) {
+/** A run (`exec`: score, embed or embed-query) after the runs before it; a score request supersedes earlier
+ *  scores unless the caller asked to queue it behind; embed requests always queue. */
+async function onRun(msg, exec) {
   let finish;
   const run = { id: msg.id, cancelled: false, msg };
   run.finished = new Promise((r) => (finish = r));
-  if (!msg.queue) cancelAll();
+  if (msg.type === "score" && !msg.queue) cancelScores();
   runs.push(run);
   try {
     // Runs never interleave: wait for earlier runs to notice their cancel flag (checked between batches).
@@ -68,13 +75,15 @@ async function onScore(msg) {
     } else if (!current) {
       post({ type: "error", id: run.id, message: "No model is loaded yet. Choose a model and wait until it is ready, then press Rerank.", detail: "score before load", phase: "score" });
     } else {
-      await scoreRun(run, current, post);
+      await exec(run, current, post);
     }
   } finally {
     runs.splice(runs.indexOf(run), 1);
     finish();
   }
 }
+
+const RUNS = { score: scoreRun, embed: embedRun, "embed-query": embedQueryRun };
 
 function onCancel(msg) {
   for (const r of runs) if (msg.id === undefined || msg.id === null || r.id === msg.id) r.cancelled = true;
@@ -87,7 +96,9 @@ self.onmessage = (ev) => {
       onLoad(msg);
       break;
     case "score":
-      onScore(msg).catch((err) => post({ type: "error", id: msg.id, message: `Scoring failed: ${err && err.message}`, detail: String(err), phase: "score" }));
+    case "embed":
+    case "embed-query":
+      onRun(msg, RUNS[msg.type]).catch((err) => post({ type: "error", id: msg.id, message: `Scoring failed: ${err && err.message}`, detail: String(err), phase: "score" }));
       break;
     case "cancel":
       onCancel(msg);

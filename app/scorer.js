@@ -6,6 +6,9 @@
 //   const info = await scorer.load(entry, {backend: "wasm", onProgress: (p) => ...});   // -> the `ready` message
 //   const done = await scorer.score(pairs, {onResult: (r) => ...});   // r: a `result`; done: the `done` message
 //   scorer.cancel();           // the pending score() resolves with {cancelled: true}; no result after this call
+//   const done = await scorer.embed(texts, {onVectors: (m) => ..., signal});  // bi-encoder: texts [{key, text}];
+//                              // m: a `vectors` message {keys, vectors: [Float32Array]}; abort = cancel
+//   const {vector} = await scorer.embedQuery(text);                         // the query's Float32Array
 //   scorer.terminate();
 //
 // Rules: a new score() supersedes the previous one (its promise resolves {cancelled: true, superseded: true})
@@ -99,6 +102,14 @@ export class Scorer {
         r.received += 1;
         r.onResult?.(msg);
         break;
+      case "vectors":
+        r.received += msg.keys.length;
+        r.onVectors?.(msg);
+        break;
+      case "query-vector":
+        this.requests.delete(msg.id);
+        r.resolve(msg);
+        break;
       case "done":
         this.requests.delete(msg.id);
         if (this.currentScore === msg.id) this.currentScore = null;
@@ -143,14 +154,19 @@ export class Scorer {
     r.resolve({ id, pairs: r.received ?? 0, cancelled: true, ...extra });
   }
 
+  /** After a crash, reload the last model before the next request. */
+  async _reloadIfNeeded() {
+    if (this.needsReload && this.lastLoad) {
+      const { entry, backend, options } = this.lastLoad;
+      await this.load(entry, { backend, options });
+    }
+  }
+
   /** Load a catalog entry. Resolves with the worker's `ready` message. */
   load(entry, { backend = "wasm", onProgress = null, options = {} } = {}) {
     const w = this._ensureWorker();
-    // Stale protection: the running score belongs to the previous model; drop it now.
-    for (const [id, r] of this.requests) {
-      if (r.kind === "score") this._settleCancelled(id, { superseded: true });
-      if (r.kind === "load") this._settleCancelled(id, { superseded: true });
-    }
+    // Stale protection: running scores and embeddings belong to the previous model; drop them now.
+    for (const id of [...this.requests.keys()]) this._settleCancelled(id, { superseded: true });
     this.currentScore = null;
     const id = newId("load");
     this.currentLoad = id;
@@ -165,10 +181,7 @@ export class Scorer {
 
   /** Score pairs [{key, query, text}]; onResult(result) fires once per pair as its micro-batch finishes. */
   async score(pairs, { onResult = null, queue = false, returnIds = false } = {}) {
-    if (this.needsReload && this.lastLoad) {
-      const { entry, backend, options } = this.lastLoad;
-      await this.load(entry, { backend, options });
-    }
+    await this._reloadIfNeeded();
     const w = this._ensureWorker();
     if (!queue && this.currentScore) this._settleCancelled(this.currentScore, { superseded: true });
     const id = newId("score");
@@ -176,6 +189,32 @@ export class Scorer {
     return new Promise((resolve, reject) => {
       this.requests.set(id, { kind: "score", resolve, reject, onResult, received: 0 });
       w.postMessage({ type: "score", id, pairs, queue, returnIds });
+    });
+  }
+
+  /** Embed texts [{key, text}] with a bi-encoder; onVectors(msg) fires per micro-batch with its unit vectors.
+   *  Runs after the worker's earlier runs and is never superseded by a score; aborting `signal` cancels it (the
+   *  promise then resolves {cancelled: true} and no vectors follow). */
+  async embed(texts, { onVectors = null, signal = null } = {}) {
+    await this._reloadIfNeeded();
+    const w = this._ensureWorker();
+    const id = newId("embed");
+    if (signal?.aborted) return { id, pairs: 0, cancelled: true };
+    return new Promise((resolve, reject) => {
+      this.requests.set(id, { kind: "embed", resolve, reject, onVectors, received: 0 });
+      signal?.addEventListener("abort", () => this.cancel(id), { once: true });
+      w.postMessage({ type: "embed", id, texts });
+    });
+  }
+
+  /** A query's unit embedding with a bi-encoder: {vector: Float32Array, ms}; waits behind earlier runs. */
+  async embedQuery(text) {
+    await this._reloadIfNeeded();
+    const w = this._ensureWorker();
+    const id = newId("query");
+    return new Promise((resolve, reject) => {
+      this.requests.set(id, { kind: "query", resolve, reject });
+      w.postMessage({ type: "embed-query", id, text });
     });
   }
 

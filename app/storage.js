@@ -1,8 +1,10 @@
-// "Clear stored data": lists what this site keeps in the browser (Cache Storage, localStorage, IndexedDB),
-// asks before removing it, removes it, and says exactly what went. Nothing typed is ever stored, so
-// nothing typed can be lost here. Wired by index.html on its own, independent of page.js (it shares only app/format.js).
+// "Clear stored data": lists what this site keeps in the browser (Cache Storage, localStorage, IndexedDB: among
+// them Documents mode's passage vectors), asks before removing it, removes it, and says exactly what went. Nothing
+// typed is ever stored, so nothing typed can be lost here. Wired by index.html on its own, independent of page.js
+// (it shares only app/format.js and the vectors' database name from app/vector-store.js).
 
 import { formatBytes } from "./format.js";
+import { VECTOR_DB } from "./vector-store.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -128,6 +130,7 @@ export function report(result) {
   const names = result.caches.map((c) => c.name);
   if (names.includes("reranker-models-v1")) text += " The next model load downloads the model again.";
   if (names.includes("reranker-python-v1")) text += " The next visit downloads Python's start-up snapshot again.";
+  if (result.databases.some((d) => d.name === VECTOR_DB)) text += " The next vector search embeds the passages again.";
   return text;
 }
 

@@ -2,8 +2,9 @@
 //   cross-encoder (the reranker): encodes (query, text) pairs; the score is the model's logit;
 //   bi-encoder (app/biencoder-worker.js, the "vector search" column): encodes query and text apart; the score is
 //   the cosine of their mean-pooled, unit-length embeddings (sentence-transformers).
-// A strategy has: name, modelClass(T), encode(m, item), prepare(m, items, infer) (before a run's batches),
-// scores(out, batch) -> one number per item, where out = {output, mask, n, len} from the batch's inference.
+// A strategy has: name, embeds (it can return embeddings), modelClass(T), encode(m, item), prepare(m, items, infer)
+// (before a run's batches), scores(out, batch) -> one output per item (a number; a bi-encoder item without a query
+// gets its unit embedding, a Float32Array), where out = {output, mask, n, len} from the batch's inference.
 
 import { encodePair, encodeSingle } from "./worker-encode.js";
 
@@ -15,6 +16,7 @@ export function strategyFor(entry) {
 function crossEncoder() {
   return {
     name: "cross-encoder",
+    embeds: false,
     modelClass: (T) => T.AutoModelForSequenceClassification,
     encode: (m, it) => encodePair(m, it.query, it.text),
     prepare: async () => {},
@@ -36,18 +38,21 @@ function biEncoder() {
   const queryVectors = new Map(); // query text -> unit vector, kept across runs (bounded)
   return {
     name: "bi-encoder",
+    embeds: true,
     modelClass: (T) => T.AutoModel,
     encode: (m, it) => encodeSingle(m, it.text),
-    /** Embed each distinct query of the run once and attach its vector to the run's items. */
+    /** Embed each distinct query of the run once and attach its vector to the run's items (items of an embed
+     *  run have no query). */
     async prepare(m, items, infer) {
-      const missing = [...new Set(items.map((it) => it.query))].filter((q) => !queryVectors.has(q));
+      const queries = new Set(items.map((it) => it.query).filter((q) => q !== null && q !== undefined));
+      const missing = [...queries].filter((q) => !queryVectors.has(q));
       for (let i = 0; i < missing.length; i += QUERY_CHUNK) {
         const chunk = missing.slice(i, i + QUERY_CHUNK).map((q) => ({ text: q, enc: encodeSingle(m, q) }));
         const vectors = meanPoolNormalise(await infer(m, chunk));
         chunk.forEach((c, k) => queryVectors.set(c.text, vectors[k]));
       }
       while (queryVectors.size > KEPT_QUERIES) queryVectors.delete(queryVectors.keys().next().value);
-      for (const it of items) it.queryVector = queryVectors.get(it.query);
+      for (const it of items) if (queries.has(it.query)) it.queryVector = queryVectors.get(it.query);
     },
     scores(out, batch) {
       const vectors = meanPoolNormalise(out);

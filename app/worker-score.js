@@ -1,5 +1,7 @@
-// Scoring worker, one score run: encode the pairs, run them through the model in micro-batches (the first one
-// small, the rest length-bucketed), post one `result` per pair as its batch finishes, then `done`.
+// Scoring worker, one run: encode the items, run them through the model in micro-batches (the first one small, the
+// rest length-bucketed), post what each batch gave as it finishes, then `done`. A score run posts one `result` per
+// pair; an embed run (bi-encoder) posts one `vectors` message per batch with the texts' unit embeddings, their
+// buffers transferred. An embed-query run posts the query's `query-vector` alone.
 
 import { describeScoreError, isOutOfMemory } from "./worker-errors.js";
 import { batchInputs, lengthBuckets, splitFirstBatch } from "./worker-encode.js";
@@ -39,12 +41,45 @@ async function infer(m, batch) {
 }
 
 /** Score a run's pairs with model `m`; `run` = {id, msg, t0, cancelled} (cancelled is set from outside). */
-export async function scoreRun(run, m, post) {
-  const { id, msg, t0 } = run;
+export function scoreRun(run, m, post) {
+  const pairs = Array.isArray(run.msg.pairs) ? run.msg.pairs : [];
+  const items = pairs.map((p, i) => ({ i, key: String(p.key), query: String(p.query ?? ""), text: String(p.text ?? ""), enc: null }));
+  return itemsRun(run, m, items, (batch, scores) => postResults(run, m, batch, scores, post), post);
+}
+
+/** Embed a run's texts [{key, text}] with a bi-encoder: one `vectors` message per batch (buffers transferred). */
+export function embedRun(run, m, post) {
+  if (!m.strategy.embeds) {
+    post({ type: "error", id: run.id, message: "This model cannot embed texts: choose a bi-encoder.", detail: m.strategy.name, phase: "score" });
+    return Promise.resolve();
+  }
+  const texts = Array.isArray(run.msg.texts) ? run.msg.texts : [];
+  const items = texts.map((t, i) => ({ i, key: String(t.key), query: null, text: String(t.text ?? ""), enc: null }));
+  return itemsRun(run, m, items, (batch, vectors) => {
+    post({ type: "vectors", id: run.id, keys: batch.map((it) => it.key), indices: batch.map((it) => it.i),
+      vectors, tokens: batch.map((it) => it.enc.ids.length), model: m.entry.id }, vectors.map((v) => v.buffer));
+  }, post);
+}
+
+/** The unit embedding of one query (kept in the bi-encoder's query cache, as a score run would embed it). */
+export async function embedQueryRun(run, m, post) {
+  const t0 = nowMs();
+  try {
+    if (!m.strategy.embeds) throw new Error("this model cannot embed texts");
+    const item = { query: String(run.msg.text ?? "") };
+    await m.strategy.prepare(m, [item], infer);
+    const vector = Float32Array.from(item.queryVector);
+    post({ type: "query-vector", id: run.id, vector, ms: round1(nowMs() - t0), model: m.entry.id }, [vector.buffer]);
+  } catch (err) {
+    post({ type: "error", id: run.id, ...describeScoreError(err), phase: "score" });
+  }
+}
+
+/** Encode and run `items` batch by batch; `emit(batch, outputs)` posts a finished batch; then `done`. */
+async function itemsRun(run, m, items, emit, post) {
+  const { id, t0 } = run;
   const stats = { scored: 0, batches: 0, tokenizeMs: 0, inferMs: 0, firstResultMs: null };
   try {
-    const pairs = Array.isArray(msg.pairs) ? msg.pairs : [];
-    const items = pairs.map((p, i) => ({ i, key: String(p.key), query: String(p.query ?? ""), text: String(p.text ?? ""), enc: null }));
     await m.strategy.prepare(m, items, infer);
     const encode = (list) => {
       const ta = nowMs();
@@ -52,7 +87,7 @@ export async function scoreRun(run, m, post) {
       stats.tokenizeMs += nowMs() - ta;
     };
     const { first, rest } = splitFirstBatch(items, m, encode);
-    await runBatches(run, m, { first, rest, encode, stats, t0 }, post);
+    await runBatches(run, m, { first, rest, encode, stats, t0, emit });
     post({
       type: "done",
       id,
@@ -73,7 +108,7 @@ export async function scoreRun(run, m, post) {
 }
 
 /** The batch loop: stops between batches when the run is cancelled; halves a batch that ran out of memory. */
-async function runBatches(run, m, { first, rest, encode, stats, t0 }, post) {
+async function runBatches(run, m, { first, rest, encode, stats, t0, emit }) {
   const queue = first.length ? [first] : [];
   let restPrepared = rest.length === 0;
   let maxTokens = m.batchTokens;
@@ -103,7 +138,7 @@ async function runBatches(run, m, { first, rest, encode, stats, t0 }, post) {
     stats.inferMs += nowMs() - tb;
     stats.batches += 1;
     if (run.cancelled) break; // a cancel that arrived during the batch: send nothing more
-    postResults(run, m, batch, scores, post);
+    emit(batch, scores);
     stats.scored += batch.length;
     if (stats.firstResultMs === null) stats.firstResultMs = nowMs() - t0;
     await yieldToEvents(); // lets a `cancel` or a new `score` in before the next batch

@@ -122,6 +122,10 @@ class DocumentsGlue:
         """Passage texts [first, first + count): what the bi-encoder embeds for the vector retriever."""
         return [chunk.text for chunk in self.collection().chunks[int(first):int(first) + int(count)]]
 
+    def keys(self, first: int, count: int) -> list[str]:
+        """Content keys (sha256 of the text) of passages [first, first + count): the stored vectors' keys."""
+        return self.collection().keys(int(first), int(count))
+
     def stage1(self, query: str, retriever: str, k: int, similarities: Sequence[float | None] | None = None) -> dict:
         """Stage 1 over every passage (with the bi-encoder's cosine per passage id for vectors / hybrid); its first
         K become the passages of the next run."""
@@ -390,8 +394,8 @@ class PageGlue:
 
 API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "compare", "export", "share",
                "restore")
-DOCS_METHODS = ("check", "add", "add_text", "work", "budget", "texts", "stage1", "resolve", "funnel", "find",
-                "share")
+DOCS_METHODS = ("check", "add", "add_text", "work", "budget", "texts", "keys", "stage1", "resolve", "funnel",
+                "find", "share")
 
 
 def register(glue: PageGlue) -> None:

@@ -150,6 +150,55 @@ def test_biencoder_worker_cosines_match_native(page: Any, hub_site: HubSite, bui
     assert got["p0"] > got["p1"] and got["p0"] > got["p2"] and got["p3"] > got["p4"]
 
 
+BIENCODER_EMBED_JS = """
+async ([entry, pairs]) => {
+  const {S} = window.scoring;
+  const bi = new S.Scorer({workerUrl: new URL('./app/biencoder-worker.js', location.href)});
+  await bi.load(entry);
+  const vectors = {};
+  const cos = {};
+  const embedded = bi.embed(pairs.map((p) => ({key: p.key, text: p.text})),
+    {onVectors: (m) => m.keys.forEach((k, i) => { vectors[k] = m.vectors[i]; })});
+  const scored = bi.score(pairs, {onResult: (r) => { cos[r.key] = r.logit; }});  // queues behind the embedding
+  const [doneEmbed, doneScore] = await Promise.all([embedded, scored]);
+  const q = await bi.embedQuery(pairs[0].query);
+  const dots = {};
+  for (const p of pairs.filter((p) => p.query === pairs[0].query)) {
+    let s = 0;
+    for (let k = 0; k < q.vector.length; k++) s += vectors[p.key][k] * q.vector[k];
+    dots[p.key] = s;
+  }
+  const all = Object.values(vectors);
+  bi.terminate();
+  return {doneEmbed, doneScore, cos, dots, typed: all.every((v) => v instanceof Float32Array),
+          norms: all.map((v) => Math.hypot(...v)), dim: q.vector.length, queryTyped: q.vector instanceof Float32Array};
+}
+"""
+
+
+def test_biencoder_worker_embeds_texts_and_queries_as_its_cosines(page: Any, hub_site: HubSite, build_module: Any,
+                                                                  tmp_path: Path) -> None:
+    """`embed` returns one unit Float32Array per text and `embed-query` the query's: their dot products are the
+    cosines a `score` run gives for the same (query, text) pairs; a score sent meanwhile does not cancel it."""
+    from support.scoring import make_biencoder_dir
+
+    model_dir = make_biencoder_dir(tmp_path / "bi")
+    hub_id = "vector-test/all-minilm-l6-v2-embed"
+    hub_site.mirror.add_model(hub_id, model_dir)
+    entry = {"id": hub_id, "kind": "bi-encoder", "label": "all-MiniLM-L6-v2 (bi-encoder)", "source": "hub",
+             "path": hub_id, "dtype": "q8", "size_bytes": None, "max_length": 256, "calibration": "identity"}
+    texts = ["Tides are caused by the gravitational pull of the moon and the sun.", "A tidy room makes it easier.",
+             "東京は今日晴れで、最高気温は二十五度です。", "", "a long passage about tides " * 60]
+    open_host(page, hub_site.url, hub_site.dist, build_module)
+    out = page.evaluate(BIENCODER_EMBED_JS, [entry, as_pairs([("how do tides work", t) for t in texts])])
+    assert out["doneEmbed"]["pairs"] == len(texts) and not out["doneEmbed"]["cancelled"]
+    assert out["doneScore"]["pairs"] == len(texts) and not out["doneScore"]["cancelled"]
+    assert out["typed"] and out["queryTyped"] and out["dim"] == 384
+    assert all(abs(n - 1.0) < 1e-5 for n in out["norms"]), out["norms"]
+    for key, cosine in out["cos"].items():
+        assert abs(out["dots"][key] - cosine) < 1e-6, (key, out["dots"][key], cosine)
+
+
 BIENCODER_IDS_JS = """
 async ([entry, pairs]) => {
   const {S} = window.scoring;

@@ -119,3 +119,15 @@ def test_find_lists_passages_with_their_stage1_place() -> None:
     assert found["items"][0]["rank"] is None or found["items"][0]["rank"] > 10
     assert "not among" in found["items"][0]["where"] or "never returns" in found["items"][0]["where"]
     assert _call(page.docs.find, "")["error"]["field"] == "search"
+
+
+def test_keys_name_each_passage_by_its_content() -> None:
+    """docs_keys: the stored vectors' keys, the sha256 of each passage's text; equal texts share a key."""
+    import hashlib
+    page, _ = _demo_glue()
+    n = len(page.docs.col.chunks)
+    keys = _call(page.docs.keys, 0, n)
+    assert len(keys) == n
+    assert keys[7] == hashlib.sha256(page.docs.col.chunks[7].text.encode("utf-8")).hexdigest()
+    assert _call(page.docs.keys, 7, 2) == keys[7:9]
+    assert _call(page.docs.keys, n - 1, 10) == keys[-1:]
