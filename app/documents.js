@@ -176,14 +176,15 @@ export class DocumentsMode extends EventTarget {
       report = this.python.call("docs_add_packed", pack.map((f) => [f.name, f.size]), data);
     } catch {
       const batch = [];
+      const unreadable = [];
       for (const file of pack) {
         try {
           batch.push([file.name, await readBase64(file.blob)]);
         } catch (err) {
-          notes.push({ name: file.name, code: "unreadable", skipped: true,
-            message: `${file.name} could not be read (${err.message || err}) and was left out.` });
+          unreadable.push([file.name, err.message || String(err)]);
         }
       }
+      if (unreadable.length) notes.push(...(this.python.call("docs_unreadable", unreadable).notes || []));
       report = this.python.call("docs_add", batch);
     }
     if (report.error) { this.showError(report.error.message); return; }

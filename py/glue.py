@@ -106,6 +106,15 @@ class DocumentsGlue:
         report = col.add_files(pieces)
         return {**report.to_dict(), "status": col.status(notes=False)}
 
+    def unreadable(self, files: Sequence[Sequence[str]]) -> dict:
+        """Files the browser could not read ([[name, reason]]): a skipped note each, counted in the status."""
+        from reranker.documents import FileNote  # noqa: PLC0415
+        col = self.collection()
+        notes = [FileNote(str(name), "unreadable", f"{name} could not be read ({reason}) and was left out.", True)
+                 for name, reason in files]
+        col.notes.extend(notes)
+        return {"notes": [note.to_dict() for note in notes], "status": col.status(notes=False)}
+
     def add(self, files: Sequence[Sequence[str]]) -> dict:
         """Read [[name, base64 bytes], ...] into documents (split and indexed by `work`); the load report."""
         col = self.collection()
@@ -396,8 +405,8 @@ class PageGlue:
 
 API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "compare", "export", "share",
                "restore")
-DOCS_METHODS = ("take", "check", "add", "add_packed", "work", "budget", "texts", "stage1", "resolve", "funnel",
-                "share")
+DOCS_METHODS = ("take", "check", "unreadable", "add", "add_packed", "work", "budget", "texts", "stage1", "resolve",
+                "funnel", "share")
 
 
 def register(glue: PageGlue) -> None:

@@ -117,3 +117,10 @@ def test_packed_files_are_split_by_their_sizes() -> None:
     bad = _call(page.docs.add_packed, [["d.txt", 99]], data)
     assert bad["error"]["code"] == "files_changed"
     assert page.docs.col.reader.files == 2
+
+
+def test_files_the_browser_could_not_read_are_counted_as_skipped() -> None:
+    page = glue.PageGlue()
+    out = _call(page.docs.unreadable, [["gone.txt", "NotReadableError"]])
+    assert out["notes"][0]["message"] == "gone.txt could not be read (NotReadableError) and was left out."
+    assert out["status"]["summary"] == "0 files, 0 passages; 1 file skipped (1 unreadable)."
