@@ -13,6 +13,7 @@ from typing import Any
 from harness import wait_for_phase
 from harness.faults import wait_for_message
 from harness.page import RUN_TIMEOUT_MS, wait_for_done
+from harness.paths import ROOT
 from reranker.limits import MAX_FILE_BYTES, MAX_FILES
 from reranker.tokenize import estimate_tokens
 from reranker.windows import passage_budget, split_windows
@@ -93,6 +94,7 @@ def test_binary_and_unreadable_files_are_named_and_skipped(page: Any, base_url: 
     wait_indexed(page)
     [unreadable] = [n for n in notes(page) if "changed.txt" in n["text"]]
     assert unreadable["code"] == "unreadable" and "could not be read" in unreadable["text"], unreadable
+    assert "; 1 file skipped (1 unreadable)." in page.inner_text(SUMMARY)
     before = passages(page)
     assert_kept(page, before)
     status = pick(page, [
@@ -101,7 +103,7 @@ def test_binary_and_unreadable_files_are_named_and_skipped(page: Any, base_url: 
         {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8},
         {"name": "data.txt", "mimeType": "text/plain", "buffer": b"some text\x00\x00\x01\x02" * 50},
     ])
-    assert "4 files skipped (4 not text)" in status, status
+    assert "5 files skipped (4 not text, 1 unreadable)" in status, status
     shown = {n["text"].split(" ")[0]: n for n in notes(page)}
     assert "PDFs are not read yet" in shown["paper.pdf"]["text"]
     assert "ZIP archive" in shown["report.docx"]["text"] and "JPEG image" in shown["photo.jpg"]["text"]
@@ -138,7 +140,8 @@ def test_empty_files_are_named_and_skipped(page: Any, base_url: str) -> None:
     status = pick(page, [
         {"name": "zero.txt", "mimeType": "text/plain", "buffer": b""},
         {"name": "blank.md", "mimeType": "text/markdown", "buffer": b" \n\n\t \r\n"},
-        {"name": "bare.html", "mimeType": "text/html", "buffer": b"<html><body><script>1</script><p> </p></body></html>"},
+        {"name": "bare.html", "mimeType": "text/html",
+         "buffer": b"<html><body><script>1</script><p> </p></body></html>"},
         {"name": "header.csv", "mimeType": "text/csv", "buffer": b"id,text\n"},
     ])
     assert "4 files skipped" in status and "3 empty" in status, status
@@ -209,7 +212,7 @@ def test_twenty_thousand_files_load_up_to_the_limit_without_freezing(page: Any, 
     assert any(r["source"] in DEMO["files"] for r in rows), "the demo collection is still searched"
     more = tmp_path / "one-more.txt"
     more.write_text("One more note past the limit.\n")
-    status = pick(page, [more])
+    pick(page, [more])
     assert "one-more.txt was not read: a collection holds at most" in page.inner_text("#documents-status")
     assert passages(page) == before + accepted
 
@@ -220,7 +223,6 @@ def test_duplicate_files_are_left_out_and_counted(page: Any, base_url: str) -> N
     before = demo_loaded(page)
     tide = b"Spring tides come twice a month, with the new and the full moon.\n"
     demo_file = DEMO["files"][0]
-    from harness.paths import ROOT  # noqa: PLC0415
     demo_bytes = (ROOT / "static" / "collections" / DEMO["folder"] / demo_file).read_bytes()
     status = pick(page, [
         {"name": "tides.txt", "mimeType": "text/plain", "buffer": tide},
@@ -301,7 +303,6 @@ def test_switching_model_mid_run_cancels_it_and_keeps_the_collection(page: Any, 
     stay, and the next run scores the same candidates with the new model."""
     hub_site.mirror.add_model(SECOND_MODEL)
     page.set_default_timeout(RUN_TIMEOUT_MS)
-    page.add_init_script("document.addEventListener('rerank:stage1', (e) => { (window.__stage1 ||= []).push(e.detail); });")
     page.goto(hub_site.url + "?mode=documents")
     wait_for_phase(page, "ready", timeout=RUN_TIMEOUT_MS)
     before = demo_loaded(page)
