@@ -15,7 +15,8 @@ import { RUNTIME } from "./runtime.js";
 
 const $ = (id) => document.getElementById(id);
 const WORK_SLICE_MS = 30;        // Python's split + index work per slice
-const BATCH_BASE64 = 1_500_000;  // base64 characters handed to Python per `docs_add` call
+const SLICE_FILES = 200;         // files measured, checked and read between two frames
+const PACK_BYTES = 1_000_000;    // bytes read with one FileReader and handed to Python in one call
 const DEMO_INDEX = "static/collections/index.json";
 
 /** A file's bytes as base64 (the glue's JSON cannot carry bytes; Python decodes them). */
@@ -30,6 +31,19 @@ function readBase64(blob) {
     reader.onerror = () => reject(reader.error || new Error("unreadable"));
     reader.readAsDataURL(blob);
   });
+}
+
+/** Set `size` on each {name, blob}, yielding a frame every ~30 ms: the first `.size` of a picked file asks the
+ * disk (a fraction of a millisecond each, seconds for thousands of files). */
+async function measure(files) {
+  let until = performance.now() + WORK_SLICE_MS;
+  for (const file of files) {
+    file.size = file.blob.size;
+    if (performance.now() > until) {
+      await nextFrame();
+      until = performance.now() + WORK_SLICE_MS;
+    }
+  }
 }
 
 export class DocumentsMode extends EventTarget {
@@ -117,7 +131,7 @@ export class DocumentsMode extends EventTarget {
     if (message) announce(message);
   }
 
-  /** Read files [{name, blob}] into the collection: refusals first (size, count), then bytes in batches. */
+  /** Read files [{name, blob}] into the collection: past the file limit refused by name, then in slices. */
   async loadFiles(files) {
     await this.whenPython();
     this.showError("");
@@ -126,37 +140,56 @@ export class DocumentsMode extends EventTarget {
       const status = this.python.call("docs_budget", Number(this.budget.value));
       if (status.error) this.showError(status.error.message);
     }
-    const check = this.python.call("docs_check", files.map((f) => [f.name, f.blob.size]));
-    const refused = new Set(check.refused || []);
-    const notes = [...(check.notes || [])];
-    let batch = [];
-    let size = 0;
-    const send = async () => {
-      if (!batch.length) return;
-      const report = this.python.call("docs_add", batch);
-      batch = [];
-      size = 0;
-      if (report.error) { this.showError(report.error.message); return; }
-      notes.push(...report.notes);
-      drawStatus(report.status.summary, notes);
+    await nextFrame(); // the pick itself was one task; thousands of names are a second one
+    const take = this.python.call("docs_take", files.map((f) => f.name));
+    const notes = [...(take.notes || [])];
+    const kept = take.error ? files : files.slice(0, take.take);
+    for (let i = 0; i < kept.length; i += SLICE_FILES) {
+      await this.readSlice(kept.slice(i, i + SLICE_FILES), notes);
       await nextFrame();
-    };
-    for (const file of files) {
-      if (refused.has(file.name)) continue;
-      let data;
-      try {
-        data = await readBase64(file.blob);
-      } catch (err) {
-        notes.push({ name: file.name, code: "unreadable", skipped: true,
-          message: `${file.name} could not be read (${err.message || err}) and was left out.` });
-        continue;
-      }
-      batch.push([file.name, data]);
-      size += data.length;
-      if (size >= BATCH_BASE64) await send();
     }
-    await send();
     await this.index(notes);
+  }
+
+  /** One slice of files: measured, checked by Python (too large), the rest read in packs of ~1 MB. */
+  async readSlice(files, notes) {
+    await measure(files);
+    const check = this.python.call("docs_check", files.map((f) => [f.name, f.size]));
+    const refused = new Set(check.refused || []);
+    notes.push(...(check.notes || []));
+    let pack = [];
+    let bytes = 0;
+    for (const file of files.filter((f) => !refused.has(f.name))) {
+      if (pack.length && bytes + file.size > PACK_BYTES) { await this.readPack(pack, notes); pack = []; bytes = 0; }
+      pack.push(file);
+      bytes += file.size;
+    }
+    await this.readPack(pack, notes);
+  }
+
+  /** Read a pack of files with one FileReader and hand it to Python; one by one when any of them is unreadable. */
+  async readPack(pack, notes) {
+    if (!pack.length) return;
+    let report;
+    try {
+      const data = await readBase64(new Blob(pack.map((f) => f.blob)));
+      report = this.python.call("docs_add_packed", pack.map((f) => [f.name, f.size]), data);
+    } catch {
+      const batch = [];
+      const unreadable = [];
+      for (const file of pack) {
+        try {
+          batch.push([file.name, await readBase64(file.blob)]);
+        } catch (err) {
+          unreadable.push([file.name, err.message || String(err)]);
+        }
+      }
+      if (unreadable.length) notes.push(...(this.python.call("docs_unreadable", unreadable).notes || []));
+      report = this.python.call("docs_add", batch);
+    }
+    if (report.error) { this.showError(report.error.message); return; }
+    notes.push(...report.notes);
+    drawStatus(report.status.summary, notes);
   }
 
   /** Fetch the shipped demo collection and load it like dropped files; its labelled queries fill the picker. */

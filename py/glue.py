@@ -83,11 +83,43 @@ class DocumentsGlue:
         col.notes.extend(notes)
         return {"refused": [note.name for note in notes], "notes": [note.to_dict() for note in notes]}
 
+    def take(self, names: Sequence[str]) -> dict:
+        """Before anything else: how many of the picked files fit under the file limit (the first ones); the rest
+        are refused by name, without reading or measuring them, in one note."""
+        from reranker.documents import past_limit_note, take_files  # noqa: PLC0415
+        col = self.collection()
+        count, notes = take_files([str(n) for n in names], already=col.reader.files)
+        col.notes.extend(notes)
+        return {"take": count, "notes": [past_limit_note(notes).to_dict()] if notes else []}
+
+    def add_packed(self, files: Sequence[Sequence[Any]], data: str) -> dict:
+        """Like `add`, for many files at once: [[name, size], ...] and the base64 of their bytes one after another."""
+        raw = base64.b64decode(data)
+        sizes = [int(size) for _, size in files]
+        if sum(sizes) != len(raw):
+            raise InputError("files_changed", "The files changed while they were read; pick them again.", "files")
+        pieces, at = [], 0
+        for (name, _), size in zip(files, sizes):
+            pieces.append((str(name), raw[at:at + size]))
+            at += size
+        col = self.collection()
+        report = col.add_files(pieces)
+        return {**report.to_dict(), "status": col.status(notes=False)}
+
+    def unreadable(self, files: Sequence[Sequence[str]]) -> dict:
+        """Files the browser could not read ([[name, reason]]): a skipped note each, counted in the status."""
+        from reranker.documents import FileNote  # noqa: PLC0415
+        col = self.collection()
+        notes = [FileNote(str(name), "unreadable", f"{name} could not be read ({reason}) and was left out.", True)
+                 for name, reason in files]
+        col.notes.extend(notes)
+        return {"notes": [note.to_dict() for note in notes], "status": col.status(notes=False)}
+
     def add(self, files: Sequence[Sequence[str]]) -> dict:
         """Read [[name, base64 bytes], ...] into documents (split and indexed by `work`); the load report."""
         col = self.collection()
         report = col.add_files([(str(name), base64.b64decode(data)) for name, data in files])
-        return {**report.to_dict(), "status": col.status()}
+        return {**report.to_dict(), "status": col.status(notes=False)}
 
     def add_text(self, text: str, name: str = "") -> dict:
         """A pasted text as one more document (split and indexed by `work`); a blank or oversized text changes
@@ -98,7 +130,7 @@ class DocumentsGlue:
         col = self.collection()
         report = col.add_text(text, pasted_name(str(name or ""), (doc.source for doc in col.documents)))
         refused = next((note.message for note in report.notes if note.skipped), "")
-        return {**report.to_dict(), "status": col.status(), "refused": refused}
+        return {**report.to_dict(), "status": col.status(notes=False), "refused": refused}
 
     def find(self, text: str) -> dict:
         """Passages containing every term of `text`, in collection order, with where the last stage 1 put each."""
@@ -109,14 +141,14 @@ class DocumentsGlue:
     def work(self, max_ms: float) -> dict:
         """Split and index for about `max_ms`; call again until `done`."""
         col = self.collection()
-        return {**col.work(max_ms=float(max_ms)).to_dict(), "status": col.status()}
+        return {**col.work(max_ms=float(max_ms)).to_dict(), "status": col.status(notes=False)}
 
     def budget(self, budget: int) -> dict:
         """A new passage budget: passages are rebuilt by the next `work` calls."""
         col = self.collection()
         col.set_budget(int(budget), col.overlap)
         self.last = None
-        return col.status()
+        return col.status(notes=False)
 
     def texts(self, first: int, count: int) -> list[str]:
         """Passage texts [first, first + count): what the bi-encoder embeds for the vector retriever."""
@@ -394,8 +426,8 @@ class PageGlue:
 
 API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "compare", "export", "share",
                "restore")
-DOCS_METHODS = ("check", "add", "add_text", "work", "budget", "texts", "keys", "stage1", "resolve", "funnel",
-                "find", "share")
+DOCS_METHODS = ("take", "check", "unreadable", "add", "add_packed", "add_text", "work", "budget", "texts", "keys",
+                "stage1", "resolve", "funnel", "find", "share")
 
 
 def register(glue: PageGlue) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .bm25 import BM25Index
 from .chunking import Chunk, check_budget, split_document
-from .documents import Document, DocumentReader, FileNote, LoadReport, skip_reasons
+from .documents import Document, DocumentReader, FileNote, LoadReport, skip_counts, skip_reasons
 from .errors import InputError
 from .limits import DEFAULT_PASSAGE_OVERLAP, DEFAULT_PASSAGE_TOKENS, MAX_COLLECTION_PASSAGES
 from .parse import normalize_query
@@ -83,6 +83,8 @@ class Collection:
         self.documents: list[Document] = []
         self.notes: list[FileNote] = []
         self.duplicates = 0
+        self._skips: dict[str, int] = {}  # skip reasons of notes[:_skips_upto], counted once (notes only grow)
+        self._skips_upto = 0
         self._reset_passages()
 
     def _reset_passages(self) -> None:
@@ -205,15 +207,20 @@ class Collection:
                        if not source or self.chunks[i].source == source)
         return sorted(set(ids))
 
-    def status(self) -> dict:
-        """Counts for `#documents-status`: files, documents, passages, duplicates, skipped notes, and a sentence."""
-        skipped = [note.to_dict() for note in self.notes if note.skipped]
+    def status(self, notes: bool = True) -> dict:
+        """Counts for `#documents-status`: files, documents, passages, duplicates, skipped notes (only their number
+        when `notes` is False: a 20,000-file drop has 15,000), and a sentence."""
+        skip_counts(self.notes[self._skips_upto:], self._skips)
+        self._skips_upto = len(self.notes)
+        skipped: list[dict] | int = sum(self._skips.values()) + self.duplicates
+        if notes:
+            skipped = [note.to_dict() for note in self.notes if note.skipped]
         files = self.reader.files
         text = f"{files:,} file{'s' if files != 1 else ''}, {len(self.chunks):,} passage" \
                f"{'s' if len(self.chunks) != 1 else ''}"
         if self.duplicates:
             text += f"; {self.duplicates:,} duplicate{'s' if self.duplicates != 1 else ''} left out"
-        reasons = skip_reasons(self.notes)
+        reasons = skip_reasons((), self._skips)
         if reasons:
             text += "; " + reasons
         if self.over_limit:

@@ -9,7 +9,7 @@ import codecs
 import math
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .errors import InputError
@@ -102,13 +102,20 @@ _REASONS = {"too_many_files": f"over the {MAX_FILES:,}-file limit", "binary_file
             "empty_file": "empty", "file_too_large": f"over {MAX_FILE_BYTES / 1e6:,.0f} MB"}
 
 
-def skip_reasons(notes: Iterable[FileNote]) -> str:
-    """"3 files skipped (2 not text, 1 empty)" for the skipped notes other than duplicates ("" if none)."""
-    counts: dict[str, int] = {}
+def skip_counts(notes: Iterable[FileNote], counts: dict[str, int] | None = None) -> dict[str, int]:
+    """Skipped notes other than duplicates counted by reason ("not text": 2, ...), added to `counts` if given."""
+    counts = {} if counts is None else counts
     for note in notes:
         if note.skipped and note.code != "duplicate":
             reason = _REASONS.get(note.code, "unreadable")
             counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
+def skip_reasons(notes: Iterable[FileNote], counts: dict[str, int] | None = None) -> str:
+    """"3 files skipped (2 not text, 1 empty)" for the skipped notes other than duplicates ("" if none), or for
+    `counts` from `skip_counts`."""
+    counts = skip_counts(notes) if counts is None else counts
     if not counts:
         return ""
     detail = ", ".join(f"{n:,} {reason}" for reason, n in sorted(counts.items(), key=lambda item: -item[1]))
@@ -165,6 +172,23 @@ def pasted_name(name: str, taken: Iterable[str]) -> str:
     while candidate in names:
         candidate, n = f"{stem} ({n}).{extension}", n + 1
     return candidate
+
+
+def take_files(names: Sequence[str], already: int = 0) -> tuple[int, list[FileNote]]:
+    """How many of `names` fit under the file limit after `already` files, and a note for each one past it."""
+    room = max(0, MAX_FILES - already)
+    why = f" was not read: a collection holds at most {MAX_FILES:,} files."
+    notes = [FileNote(name, "too_many_files", name + why, True) for name in names[room:]]
+    return min(room, len(names)), notes
+
+
+def past_limit_note(notes: Sequence[FileNote]) -> FileNote:
+    """One note for many files refused by the file limit (a 20,000-file drop gets one sentence, not 15,000)."""
+    first, count = notes[0].name, len(notes)
+    if count == 1:
+        return notes[0]
+    return FileNote(first, "too_many_files", f"{count:,} files were not read, from {first} on: a collection holds "
+                    f"at most {MAX_FILES:,} files.", True)
 
 
 def _too_large(name: str, size: int) -> FileNote:

@@ -131,3 +131,38 @@ def test_keys_name_each_passage_by_its_content() -> None:
     assert keys[7] == hashlib.sha256(page.docs.col.chunks[7].text.encode("utf-8")).hexdigest()
     assert _call(page.docs.keys, 7, 2) == keys[7:9]
     assert _call(page.docs.keys, n - 1, 10) == keys[-1:]
+
+
+def test_twenty_thousand_names_are_cut_at_the_file_limit_in_one_note() -> None:
+    from reranker.limits import MAX_FILES
+    page = glue.PageGlue()
+    names = [f"n{i:05d}.txt" for i in range(20_000)]
+    out = _call(page.docs.take, names)
+    assert out["take"] == MAX_FILES
+    [note] = out["notes"]
+    assert note["code"] == "too_many_files" and note["message"] == (
+        f"{20_000 - MAX_FILES:,} files were not read, from n{MAX_FILES:05d}.txt on: a collection holds at most "
+        f"{MAX_FILES:,} files.")
+    status = page.docs.col.status(notes=False)
+    assert status["skipped"] == 20_000 - MAX_FILES
+    assert f"{20_000 - MAX_FILES:,} over the {MAX_FILES:,}-file limit" in status["summary"]
+    assert len(page.docs.col.status()["skipped"]) == 20_000 - MAX_FILES
+
+
+def test_packed_files_are_split_by_their_sizes() -> None:
+    page = glue.PageGlue()
+    files = [("a.txt", b"Tides rise twice a day."), ("b.txt", b""), ("c.md", b"# Moon\n\nThe moon pulls.")]
+    data = base64.b64encode(b"".join(body for _, body in files)).decode()
+    report = _call(page.docs.add_packed, [[n, len(b)] for n, b in files], data)
+    assert [n["code"] for n in report["notes"]] == ["read", "empty_file", "read"]
+    assert report["status"]["skipped"] == 1 and report["status"]["files"] == 2
+    bad = _call(page.docs.add_packed, [["d.txt", 99]], data)
+    assert bad["error"]["code"] == "files_changed"
+    assert page.docs.col.reader.files == 2
+
+
+def test_files_the_browser_could_not_read_are_counted_as_skipped() -> None:
+    page = glue.PageGlue()
+    out = _call(page.docs.unreadable, [["gone.txt", "NotReadableError"]])
+    assert out["notes"][0]["message"] == "gone.txt could not be read (NotReadableError) and was left out."
+    assert out["status"]["summary"] == "0 files, 0 passages; 1 file skipped (1 unreadable)."
