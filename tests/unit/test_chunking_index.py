@@ -134,6 +134,17 @@ def test_index_terms_examples(text):
     assert index_terms(text) == tokenize(text)
 
 
+def test_index_search_breaks_ties_by_id_with_and_without_a_limit():
+    index = BM25Index()
+    index.add(["kernel package", "other words", "kernel package", "kernel", "kernel package", "package"] * 30)
+    ranked = index.search("kernel package")
+    scores = index.scores("kernel package")
+    assert ranked == sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    assert [i for i, _ in ranked[:3]] == [0, 2, 4]  # equal scores, lowest id first
+    for limit in (1, 5, 37, len(ranked) - 1, len(ranked), len(ranked) + 5):
+        assert index.search("kernel package", limit) == ranked[:limit]
+
+
 def test_index_empty_and_unknown_terms():
     index = BM25Index()
     assert index.search("anything") == [] and len(index) == 0
