@@ -4,11 +4,10 @@ import heapq
 import math
 import re
 from array import array
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import lru_cache, partial
-from itertools import compress, repeat
-from operator import add, and_, mul, rshift, truediv
+from operator import itemgetter
 
 from .tokenize import fold, tokenize
 
@@ -128,41 +127,26 @@ class BM25Index:
 
     def scores(self, query: str) -> dict[int, float]:
         """BM25 score of every passage sharing a term with the query (absent ids score 0)."""
-        totals = self._totals(query)
-        matched = list(compress(range(len(totals)), totals))
-        return dict(zip(matched, map(totals.__getitem__, matched)))
-
-    def _totals(self, query: str) -> list[float]:
-        """The query's score of every passage by id (0.0 where no term matches).
-
-        Each term's postings are scored and added with `map` over whole arrays, not a Python loop per posting: the
-        loop was the query's cost under Pyodide. The arithmetic is `bm25_scores`' own, term by term in query order,
-        so the sums are bit-identical to it.
-        """
         n_docs = len(self.lengths)
         norms = self._length_norms()
         k1_plus = self.k1 + 1
-        totals = [0.0] * n_docs
+        totals: dict[int, float] = {}
+        get = totals.get
         for term in dict.fromkeys(tokenize(query)):
             entry = self.postings.get(term)
             if entry is None:
                 continue
             idf = math.log(1 + (n_docs - len(entry) + 0.5) / (len(entry) + 0.5))
-            ids = list(map(rshift, entry, repeat(_TF_BITS)))
-            tfs = list(map(and_, entry, repeat(_TF_MASK)))
-            numerators = map(mul, map(mul, repeat(idf), tfs), repeat(k1_plus))  # idf * tf * (k1 + 1)
-            terms = map(truediv, numerators, map(add, tfs, map(norms.__getitem__, ids)))  # ... / (tf + norm)
-            # totals[id] += term score, for every posting (a passage appears once per term's postings)
-            deque(map(totals.__setitem__, ids, map(add, map(totals.__getitem__, ids), terms)), maxlen=0)
+            for posting in entry:
+                doc_id, tf = posting >> _TF_BITS, posting & _TF_MASK
+                totals[doc_id] = get(doc_id, 0.0) + idf * tf * k1_plus / (tf + norms[doc_id])
         return totals
 
     def search(self, query: str, limit: int | None = None) -> list[tuple[int, float]]:
         """(id, score) of the passages matching the query, best first (ties by id), at most `limit`."""
-        totals = self._totals(query)
-        matched = list(compress(range(len(totals)), totals))  # every id with a score > 0, in id order
-        score = totals.__getitem__
-        if limit is None or limit >= len(matched):
-            matched.sort(key=score, reverse=True)  # stable: equal scores keep id order
-        else:
-            matched = heapq.nlargest(limit, matched, key=score)  # = sorted(..., reverse=True)[:limit]
-        return list(zip(matched, map(score, matched)))
+        totals = self.scores(query)
+        if limit is None or limit >= len(totals):
+            ranked = sorted(totals.items())  # by id, then a stable sort by score: no Python key per item
+            ranked.sort(key=itemgetter(1), reverse=True)
+            return ranked
+        return heapq.nsmallest(limit, totals.items(), key=lambda item: (-item[1], item[0]))
