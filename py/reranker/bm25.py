@@ -59,7 +59,6 @@ def bm25_order(query: str, texts: Sequence[str], k1: float = 1.2, b: float = 0.7
 _TF_BITS = 20  # a posting packs (passage id << 20) | term frequency into one int of an array('q')
 _TF_MASK = (1 << _TF_BITS) - 1
 _ASCII_TERMS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)+|[a-z0-9]+")
-_DIGIT_COMMA = re.compile(r"\d,\d")
 
 
 def index_terms(text: str) -> list[str]:
@@ -72,9 +71,7 @@ def index_terms(text: str) -> list[str]:
     if not folded.isascii() or "_" in folded:
         return tokenize(text)
     terms = _ASCII_TERMS.findall(folded)
-    if _DIGIT_COMMA.search(folded) is None:  # only a grouped number ("2,000") has a comma in a term
-        return terms
-    return [term.replace(",", "") if "," in term else term for term in terms]
+    return [term.replace(",", "") for term in terms] if "," in folded else terms
 
 
 class BM25Index:
