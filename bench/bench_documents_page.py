@@ -60,7 +60,8 @@ DOCS_PROBE_JS = """
   }, true);
   new MutationObserver(() => {
     const box = document.getElementById("documents-status");
-    if (box && box.dataset.state === "ready" && D.changeAt !== null && D.readyAt === null) D.readyAt = performance.now();
+    const ready = box && box.dataset.state === "ready";
+    if (ready && D.changeAt !== null && D.readyAt === null) D.readyAt = performance.now();
   }).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-state"]});
   D.heapBytes = () => Math.max(0, ...D.memories.map((m) => m.buffer.byteLength));
 })();
@@ -68,7 +69,8 @@ DOCS_PROBE_JS = """
 
 MEMORY_JS = """
 async () => {
-  const out = {wasmHeap: window.__docs.heapBytes(), jsHeap: performance.memory ? performance.memory.usedJSHeapSize : null};
+  const out = {wasmHeap: window.__docs.heapBytes(),
+               jsHeap: performance.memory ? performance.memory.usedJSHeapSize : null};
   if (typeof performance.measureUserAgentSpecificMemory === "function") {
     out.total = (await performance.measureUserAgentSpecificMemory()).bytes;
   }
@@ -226,8 +228,8 @@ def rows_of(page: dict[str, Any], ref: dict[str, Any]) -> list[Row]:
                  f"{len(load['longtasks'])} long tasks", "", f"<= {TARGET_LONGTASK_MS:.0f} ms",
                  longest <= TARGET_LONGTASK_MS))
     work = load["calls"].get("docs_work", {})
-    rows.append(("  longest docs_work slice (asked 30 ms)", f"{work.get('max', 0):.0f} ms", f"{work.get('n', 0)} slices",
-                 "", "", None))
+    rows.append(("  longest docs_work slice (asked 30 ms)", f"{work.get('max', 0):.0f} ms",
+                 f"{work.get('n', 0)} slices", "", "", None))
     before, after = load["memoryBefore"], load["memoryAfter"]
     mb = lambda b: f"{b / 1e6:,.0f} MB" if b else "n/a"  # noqa: E731
     rows.append(("Pyodide heap (wasm memory) after", mb(after["wasmHeap"]), f"before {mb(before['wasmHeap'])}",

@@ -47,7 +47,8 @@ def test_markdown_headings_spans_at_the_start_on_consecutive_lines_and_at_the_en
     assert [f[0] for f in found] == starts
     assert [(level, title) for _, _, level, title in found] == [(1, "One"), (2, "Two"), (3, "Three"), (6, "Six"),
                                                                  (2, "")]
-    assert [text[start:end] for start, end, _, _ in found] == ["# One", "## Two ##", "   ### Three", "###### Six\t", "##"]
+    assert [text[start:end] for start, end, _, _ in found] == ["# One", "## Two ##", "   ### Three", "###### Six\t",
+                                                               "##"]
 
 
 def test_html_visible_text_only_scripts_and_styles_dropped_markup_text_kept():
