@@ -115,8 +115,9 @@ class BM25Index:
         first = len(self.lengths)
         postings = self.postings
         for doc_id, text in enumerate(texts, first):
-            counts = Counter(index_terms(text))
-            length = sum(counts.values())
+            terms = index_terms(text)
+            counts = Counter(terms)
+            length = len(terms)
             base = doc_id << _TF_BITS
             if length <= _TF_MASK:  # no frequency can reach the cap: the common, faster loop
                 for term, tf in counts.items():
