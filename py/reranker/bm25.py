@@ -3,13 +3,14 @@
 import heapq
 import math
 import re
+import unicodedata
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import lru_cache, partial
 from operator import itemgetter
 
-from .tokenize import fold, tokenize
+from .tokenize import _CJK, fold, tokenize
 
 
 @lru_cache(maxsize=4096)  # twice the passage limit: a new query re-scores the same passages without re-tokenizing
@@ -58,20 +59,35 @@ def bm25_order(query: str, texts: Sequence[str], k1: float = 1.2, b: float = 0.7
 
 _TF_BITS = 20  # a posting packs (passage id << 20) | term frequency into one int of an array('q')
 _TF_MASK = (1 << _TF_BITS) - 1
-_ASCII_TERMS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)+|[a-z0-9]+")
+_ASCII_TERMS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)+|[a-z0-9]+(?:_+[a-z0-9]+)*")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
 
 
 def index_terms(text: str) -> list[str]:
-    """`tokenize(text)`, with a single findall for folded ASCII text without underscores (most passages).
+    """`tokenize(text)`, with a single findall when the folded text is ASCII but for punctuation and spaces.
 
     For such text tokenize's word, number and symbol rules reduce to this one pattern (no CJK, no So symbol,
-    no snake_case); anything else takes tokenize itself, so the terms are always identical.
+    non-ASCII punctuation splits words like ASCII punctuation); anything else takes tokenize itself, so the
+    terms are always identical.
     """
     folded = fold(text)
-    if not folded.isascii() or "_" in folded:
+    if not folded.isascii() and not _punctuation_only(folded):
         return tokenize(text)
     terms = _ASCII_TERMS.findall(folded)
-    return [term.replace(",", "") for term in terms] if "," in folded else terms
+    if "," in folded:
+        terms = [term.replace(",", "") for term in terms]
+    if "_" in folded:  # a snake_case identifier, then its parts (as tokenize yields them)
+        terms = [piece for term in terms for piece in ([term, *filter(None, term.split("_"))] if "_" in term
+                                                         else (term,))]
+    return terms
+
+
+def _punctuation_only(folded: str) -> bool:
+    """True when every non-ASCII character is punctuation or a space outside the CJK ranges (curly quotes,
+    dashes, no-break spaces): tokenize drops those."""
+    return all(unicodedata.category(ch)[0] in "PZ" and not _CJK_CHAR.match(ch)
+               for ch in set(_NON_ASCII.findall(folded)))
 
 
 class BM25Index:
@@ -99,8 +115,9 @@ class BM25Index:
         first = len(self.lengths)
         postings = self.postings
         for doc_id, text in enumerate(texts, first):
-            counts = Counter(index_terms(text))
-            length = sum(counts.values())
+            terms = index_terms(text)
+            counts = Counter(terms)
+            length = len(terms)
             base = doc_id << _TF_BITS
             if length <= _TF_MASK:  # no frequency can reach the cap: the common, faster loop
                 for term, tf in counts.items():

@@ -30,7 +30,9 @@ _CONTROL_BYTES = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B} 
 # Characters remove_control_chars drops or replaces (Cc but tab/newline, Cs): most files have none.
 _NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SNIFF_BYTES = 8192
-_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$|^ {0,3}(#{1,6})[ \t]*$", re.M)
+# An ATX heading line, matched from the newline before it (the text is read with one prepended): a pattern
+# opening with a literal is searched by a fast scan, where "^" with re.M tries every position.
+_ATX = re.compile(r"\n {0,3}(#{1,6})(?:[ \t]+(.+?)[ \t]*#*[ \t]*|[ \t]*)$", re.M)
 _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.M)
 
 
@@ -232,12 +234,11 @@ def markdown_headings(text: str) -> list[Heading]:
         return []
     fences = [m.start() for m in _FENCE.finditer(text)] if "```" in text or "~~~" in text else []
     headings: list[Heading] = []
-    for match in _ATX.finditer(text):
+    for match in _ATX.finditer("\n" + text):  # match.start() is the heading's offset in `text`
         if sum(1 for f in fences if f < match.start()) % 2:
             continue  # inside a ``` block
-        level = len(match.group(1) or match.group(3))
         title = (match.group(2) or "").strip()
-        headings.append(Heading(match.start(), match.end(), level, title))
+        headings.append(Heading(match.start(), match.end() - 1, len(match.group(1)), title))
     return headings
 
 

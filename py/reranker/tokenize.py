@@ -97,8 +97,14 @@ def _estimate_ascii_run(run: str) -> int:
     return max(1, math.ceil(len(run) * 2 / 3))
 
 
+_ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
+_ASCII_SYMBOL = re.compile(r"[^A-Za-z0-9\s]")
+
+
 def estimate_tokens_raw(text: str) -> int:
     """Per-piece estimate without the safety margin (additive over words, used when windowing)."""
+    if text.isascii():  # ASCII pieces are letter/digit runs and single symbols (1 each): two plain scans
+        return len(_ASCII_SYMBOL.findall(text)) + sum(map(_estimate_piece, _ASCII_RUN.findall(text)))
     return sum(map(_estimate_piece, _piece_pattern().findall(text)))
 
 

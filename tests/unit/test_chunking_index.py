@@ -129,9 +129,35 @@ def test_index_terms_equal_tokenize(text):
     assert index_terms(text) == tokenize(text)
 
 
-@pytest.mark.parametrize("text", ["Price 2,000 and 3.11, v1.2.3!", "snake_case here", "Crème brûlée", "a,b 1,23"])
+# Text that is ASCII after folding but for punctuation and spaces takes index_terms' shortcut; CJK punctuation,
+# So symbols, other scripts and digits must not.
+mixed = st.lists(st.sampled_from(["word", "Max_Length", "__init__", "a__b_", "2,000", "3.11", "v1.2.3", "x_1,000",
+                                  "\u201cquoted\u201d", "\u2014", "\u00a0", "\u2028", "\u30fb", "\u30a0", "\u3001",
+                                  "\u00bf", "\u2603", "\u00b2", "\u0663", "\u00e9t\u00e9", "\u00df", "\u0301", "_", ",",
+                                  " ", "\n", "-", "\u200d", "\u20ac", "\u00d7"]), max_size=20).map("".join)
+
+
+@given(mixed)
+@settings(max_examples=400, deadline=None)
+def test_index_terms_shortcut_equals_tokenize(text):
+    assert index_terms(text) == tokenize(text)
+
+
+@pytest.mark.parametrize("text", ["Price 2,000 and 3.11, v1.2.3!", "snake_case here", "Crème brûlée", "a,b 1,23",
+                                  "\u201cdon\u2019t\u201d max_len_", "\u30fbx\u3001y"])
 def test_index_terms_examples(text):
     assert index_terms(text) == tokenize(text)
+
+
+def test_index_search_breaks_ties_by_id_with_and_without_a_limit():
+    index = BM25Index()
+    index.add(["kernel package", "other words", "kernel package", "kernel", "kernel package", "package"] * 30)
+    ranked = index.search("kernel package")
+    scores = index.scores("kernel package")
+    assert ranked == sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    assert [i for i, _ in ranked[:3]] == [0, 2, 4]  # equal scores, lowest id first
+    for limit in (1, 5, 37, len(ranked) - 1, len(ranked), len(ranked) + 5):
+        assert index.search("kernel package", limit) == ranked[:limit]
 
 
 def test_index_empty_and_unknown_terms():

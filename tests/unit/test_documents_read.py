@@ -40,6 +40,17 @@ def test_markdown_headings_helper_on_empty_heading():
     assert [(h.level, h.title) for h in markdown_headings("#\n\ntext")] == [(1, "")]
 
 
+def test_markdown_headings_spans_at_the_start_on_consecutive_lines_and_at_the_end():
+    text = "# One\n## Two ##\n   ### Three\n    #### indented code\n####### seven\n#no space\n###### Six\t\n##"
+    found = [(h.start, h.end, h.level, h.title) for h in markdown_headings(text)]
+    starts = [0, text.index("## Two"), text.index("   ### Three"), text.index("###### Six"), len(text) - 2]
+    assert [f[0] for f in found] == starts
+    assert [(level, title) for _, _, level, title in found] == [(1, "One"), (2, "Two"), (3, "Three"), (6, "Six"),
+                                                                 (2, "")]
+    assert [text[start:end] for start, end, _, _ in found] == ["# One", "## Two ##", "   ### Three", "###### Six\t",
+                                                               "##"]
+
+
 def test_html_visible_text_only_scripts_and_styles_dropped_markup_text_kept():
     page = ("<html><head><title>T</title><style>p{color:red}</style><script>alert('x')</script></head>"
             "<body><h1>Heading</h1><p>Hello &amp; <b>bold</b>\n world</p><p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"

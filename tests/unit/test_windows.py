@@ -3,8 +3,11 @@
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reranker import estimate_tokens, passage_budget, split_windows
+from reranker.tokenize import _estimate_piece, _piece_pattern, estimate_tokens_raw
 
 
 def test_text_that_fits_is_one_window_over_all_of_it():
@@ -80,3 +83,16 @@ def test_default_windows_fit_the_model_by_the_real_tokenizer():
     budget = passage_budget(query, 128)
     for window in split_windows(text, budget):
         assert len(tokenizer.encode(query, text[window.start:window.end]).ids) <= 128
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=300))
+@settings(max_examples=400, deadline=None)
+def test_ascii_estimate_equals_the_general_piece_rules(text):
+    # ASCII text takes a shortcut (letter/digit runs + single symbols); it must count exactly as the piece pattern
+    assert estimate_tokens_raw(text) == sum(map(_estimate_piece, _piece_pattern().findall(text)))
+
+
+@pytest.mark.parametrize("text", ["snake_case_name", "v1.2.3 (beta)!", "CamelCase x86_64\t\x1c\x1fend", "", "  ",
+                                  "2,000 items; 3.11 -- ok?", "a\x00b\x7fc"])
+def test_ascii_estimate_examples(text):
+    assert estimate_tokens_raw(text) == sum(map(_estimate_piece, _piece_pattern().findall(text)))
