@@ -10,6 +10,7 @@
 import { announce, phase, setError, setPhase } from "./feedback.js";
 import { nextFrame } from "./idle.js";
 import { drawRecall, drawStage, drawStatus, formatMs } from "./documents-view.js";
+import { ensurePdfReader } from "./documents-pdf.js";
 import { formatBytes } from "./format.js";
 import { RUNTIME } from "./runtime.js";
 
@@ -129,6 +130,7 @@ export class DocumentsMode extends EventTarget {
     const check = this.python.call("docs_check", files.map((f) => [f.name, f.blob.size]));
     const refused = new Set(check.refused || []);
     const notes = [...(check.notes || [])];
+    await ensurePdfReader(this.python, files.filter((f) => !refused.has(f.name)), readBase64);
     let batch = [];
     let size = 0;
     const send = async () => {

@@ -3,10 +3,14 @@
 Encrypted, image-only and broken PDFs raise InputError with a sentence saying which and what to do instead.
 """
 
+import importlib
 import importlib.util
 import io
 import logging
 import re
+import sys
+import tempfile
+from pathlib import Path
 
 from .errors import InputError
 
@@ -25,6 +29,16 @@ _patched = False
 def pdf_reader_available() -> bool:
     """True when pypdf can be imported (installed in CPython; in the page once its wheel is on sys.path)."""
     return importlib.util.find_spec(PDF_READER) is not None
+
+
+def install_reader(wheel_name: str, data: bytes) -> bool:
+    """Put the page's pypdf wheel (a pure-Python zip, imported as is) on sys.path; True when pypdf can be imported."""
+    if not pdf_reader_available():
+        path = Path(tempfile.gettempdir()) / Path(wheel_name).name
+        path.write_bytes(data)
+        sys.path.insert(0, str(path))
+        importlib.invalidate_caches()
+    return pdf_reader_available()
 
 
 def _fix_space_widths() -> None:
@@ -56,7 +70,7 @@ def _clean(text: str) -> str:
 def pdf_pages(name: str, data: bytes) -> list[str]:
     """The text of every page of a PDF, in order ("" for a page without text); InputError when it cannot be read."""
     if not pdf_reader_available():
-        raise InputError("pdf_unavailable", f"{name} is a PDF, and the PDF reader could not be loaded, so it was not "
+        raise InputError("pdf_unavailable", f"{name} is a PDF, and the page's PDF reader is not loaded, so it was not "
                          "read: save it as text (or print it to a text file) and add that.", "files")
     import pypdf  # noqa: PLC0415 - loaded with the first PDF, never at start-up
     from pypdf.errors import PdfReadError  # noqa: PLC0415
