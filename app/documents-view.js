@@ -19,8 +19,9 @@ export function drawStatus(summary, notes) {
   box.querySelector(".documents-summary").textContent = summary;
   if (notes === undefined) return;
   const list = box.querySelector(".documents-notes");
-  // "x.md was read." for every file adds nothing to the summary; a record file's "read" note counts its rows.
-  const shown = notes.filter((n) => n.code !== "read" || /\brows?\b/.test(n.message));
+  // "x.md was read." for every file adds nothing to the summary; a record file's "read" note counts its rows, a
+  // PDF's its pages.
+  const shown = notes.filter((n) => n.code !== "read" || /\b(rows?|pages?)\b/.test(n.message));
   list.replaceChildren(...shown.slice(0, MAX_NOTES).map((n) => {
     const li = el("li", "documents-note", n.message);
     li.dataset.code = n.code;

@@ -10,6 +10,7 @@
 import { announce, phase, setError, setPhase } from "./feedback.js";
 import { nextFrame } from "./idle.js";
 import { drawRecall, drawStage, drawStatus, formatMs } from "./documents-view.js";
+import { ensurePdfReader } from "./documents-pdf.js";
 import { formatBytes } from "./format.js";
 import { RUNTIME } from "./runtime.js";
 
@@ -144,6 +145,7 @@ export class DocumentsMode extends EventTarget {
     const take = this.python.call("docs_take", files.map((f) => f.name));
     const notes = [...(take.notes || [])];
     const kept = take.error ? files : files.slice(0, take.take);
+    await ensurePdfReader(this.python, kept, readBase64);
     for (let i = 0; i < kept.length; i += SLICE_FILES) {
       await this.readSlice(kept.slice(i, i + SLICE_FILES), notes);
       await nextFrame();

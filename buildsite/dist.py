@@ -12,6 +12,7 @@ from .biencoder import BIENCODER_ID, ensure_biencoder
 from .core import ROOT, BuildError, Log
 from .headers import header_rules, headers_file
 from .page import page_html
+from .pdfreader import PDF_READER_DIR, ensure_pdf_reader, pdf_reader_entry
 from .runtime import read_limits, runtime_js
 from .snapshot import PYTHON_SNAPSHOT, python_snapshot, snapshot_runtime_entry
 from .urls import CDN_ORIGIN, DEFAULT_HUB_HOST, normalise_hub_host, normalise_origin
@@ -65,8 +66,10 @@ def build(
             asm.copy_tree(name, root / name)
     snapshot = python_snapshot(root, versions["pyodide"], log)
     asm.copy(PYTHON_SNAPSHOT, snapshot)
+    pdf_wheel = ensure_pdf_reader(root, log)
+    asm.copy(f"{PDF_READER_DIR}/{pdf_wheel.name}", pdf_wheel)  # both flavours: it is the page's own file
     asm.write("app/runtime.js", runtime_js(origin, versions, hub_host, snapshot_runtime_entry(snapshot),
-                                           read_limits(root)))
+                                           read_limits(root), pdf_reader_entry(pdf_wheel)))
     asm.copy_tree(f"models/{BIENCODER_ID}", ensure_biencoder(root, log))
     if flavour == "self-contained":
         for rel, source in vendored_files(root / "node_modules").items():

@@ -42,7 +42,7 @@ def read_limits(root: Path) -> dict[str, int]:
 
 
 def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: str,
-               python_snapshot_entry: Mapping[str, object], limits: Mapping[str, int]) -> str:
+               python_snapshot_entry: Mapping[str, object], limits: Mapping[str, int], pdf_reader: str = "") -> str:
     """Source of dist/app/runtime.js: the only place runtime URLs live."""
     flavour = "cdn" if cdn_origin else "self-contained"
     if cdn_origin:
@@ -61,6 +61,7 @@ def runtime_js(cdn_origin: str | None, versions: Mapping[str, str], hub_host: st
         "remoteHost": hub_host,
         "versions": dict(versions),
         "limits": dict(limits),
+        "pdfReader": pdf_reader,
     }
     body = json.dumps(runtime, indent=2)
     return (

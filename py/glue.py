@@ -121,6 +121,11 @@ class DocumentsGlue:
         report = col.add_files([(str(name), base64.b64decode(data)) for name, data in files])
         return {**report.to_dict(), "status": col.status(notes=False)}
 
+    def pdf_reader(self, wheel_name: str, data: str) -> dict:
+        """The PDF reader's wheel (base64) fetched by the page when the first PDF arrives: make pypdf importable."""
+        from reranker.pdftext import install_reader  # noqa: PLC0415
+        return {"ready": install_reader(str(wheel_name), base64.b64decode(data))}
+
     def add_text(self, text: str, name: str = "") -> dict:
         """A pasted text as one more document (split and indexed by `work`); a blank or oversized text changes
         nothing, and `refused` says why a text was left out (a duplicate, the file limit)."""
@@ -426,8 +431,8 @@ class PageGlue:
 
 API_METHODS = ("inspect", "start", "add", "cancel", "settings", "relevance", "compare", "export", "share",
                "restore")
-DOCS_METHODS = ("take", "check", "unreadable", "add", "add_packed", "add_text", "work", "budget", "texts", "keys",
-                "stage1", "resolve", "funnel", "find", "share")
+DOCS_METHODS = ("take", "check", "unreadable", "add", "add_packed", "add_text", "pdf_reader", "work", "budget",
+                "texts", "keys", "stage1", "resolve", "funnel", "find", "share")
 
 
 def register(glue: PageGlue) -> None:

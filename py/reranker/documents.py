@@ -1,4 +1,4 @@
-"""Read dropped files into documents: text, Markdown, HTML (visible text only), CSV/JSON/JSONL records.
+"""Read dropped files into documents: text, Markdown, HTML (visible text only), CSV/JSON/JSONL records, PDF pages.
 
 Every file that cannot be used is skipped with a sentence saying why (binary, empty, too large, a duplicate,
 no text field...); nothing that was already read is lost. Text that is not UTF-8 is decoded with
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .errors import InputError
 from .htmltext import Heading, html_to_text
 from .limits import MAX_FILE_BYTES, MAX_FILES
+from .pdftext import pdf_pages
 from .records import read_records
 from .text import normalize_newlines, remove_control_chars
 
@@ -280,19 +281,22 @@ class DocumentReader:
         if not data.strip():
             raise InputError("empty_file", f"{name} is empty.", "files")
         what = binary_reason(data)
-        if what:
-            hint = " PDFs are not read yet: save it as text first." if what == "a PDF" else ""
-            raise InputError("binary_file", f"{name} is {what}, not text, and was not read.{hint}"
+        if what and what != "a PDF":
+            raise InputError("binary_file", f"{name} is {what}, not text, and was not read."
                              if what != "binary" else f"{name} is not a text file and was not read.", "files")
         digest = hashlib.sha256(data).hexdigest()
         if digest in self.hashes:
             raise InputError("duplicate", f"{name} has the same content as {self.hashes[digest]} and was left out.",
                              "files")
-        text, replaced = decode(data)
-        text = normalize_newlines(text)
-        if _NEEDS_CLEANING.search(text):
-            text, _ = remove_control_chars(text)
-        docs, remark = self._documents(name, text, kind_of(name), text_field)
+        replaced = 0
+        if what:
+            docs, remark = self._pdf_documents(name, data)
+        else:
+            text, replaced = decode(data)
+            text = normalize_newlines(text)
+            if _NEEDS_CLEANING.search(text):
+                text, _ = remove_control_chars(text)
+            docs, remark = self._documents(name, text, kind_of(name), text_field)
         if not docs:
             raise InputError("empty_file", f"{name} has no text.", "files")
         self.hashes[digest] = name
@@ -321,6 +325,20 @@ class DocumentReader:
             return [], ""
         headings = tuple(markdown_headings(text)) if kind == "markdown" else ()
         return [self._new(name, text, kind, headings)], ""
+
+    def _pdf_documents(self, name: str, data: bytes) -> tuple[list[Document], str]:
+        """One document per PDF page with text (its record says "page N"), and a remark counting the pages."""
+        pages = pdf_pages(name, data)
+        docs = []
+        for number, page in enumerate(pages, 1):
+            if page:
+                if _NEEDS_CLEANING.search(page):
+                    page, _ = remove_control_chars(page)
+                docs.append(self._new(name, page, "pdf", record=f"page {number}"))
+        remark = f" {_count(len(docs), 'page')} of text"
+        if len(docs) < len(pages):
+            remark += f"; {_count(len(pages) - len(docs), 'page')} without text (images only) left out"
+        return docs, remark + "."
 
     def _new(self, name: str, text: str, kind: str, headings: tuple[Heading, ...] = (), record: str = "",
              title: str = "") -> Document:

@@ -139,14 +139,17 @@ def test_empty_file(data):
 
 
 @pytest.mark.parametrize("data,what", [
-    (b"%PDF-1.7\n...", "a PDF"), (b"PK\x03\x04rest", "a ZIP archive"), (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"PK\x03\x04rest", "a ZIP archive"), (b"\x89PNG\r\n\x1a\n", "a PNG image"),
     (b"\x7fELF\x02", "a program"), (b"abc\x00def", "not a text file"), (bytes(range(1, 32)) * 10, "not a text file"),
 ])
 def test_binary_files_are_named_and_skipped(data, what):
     _, note = read("file.txt", data)
     assert note.skipped and note.code == "binary_file" and what in note.message
-    if what == "a PDF":
-        assert "PDFs are not read yet" in note.message
+
+
+def test_a_damaged_pdf_is_named_and_skipped():
+    _, note = read("file.txt", b"%PDF-1.7\n...")
+    assert note.skipped and note.code == "pdf_broken" and "looks like a PDF but is damaged" in note.message
 
 
 def test_binary_reason_accepts_utf16_with_bom_and_text_with_tabs():
@@ -237,7 +240,8 @@ def test_kind_of(name, kind):
 @settings(max_examples=200, deadline=None)
 def test_any_bytes_give_a_note_and_never_raise(data):
     report, note = read("any.txt", data)
-    assert note.code in {"read", "not_utf8", "empty_file", "binary_file"} and note.message
+    assert note.code in {"read", "not_utf8", "empty_file", "binary_file", "pdf_broken", "pdf_no_text",
+                         "pdf_encrypted"} and note.message
     assert note.skipped == (not report.documents)
 
 
