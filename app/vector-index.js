@@ -132,7 +132,9 @@ export class VectorIndex extends EventTarget {
 
   /** Send the missing passages to the worker; keep and store each batch's vectors as it arrives. */
   async embedMissing(job, scorer, { ids, out, missing, state }) {
-    const texts = this.askPython("docs_texts", 0, ids.length);
+    // only the span of the missing passages crosses from Python (missing is in collection order)
+    const first = missing[0];
+    const texts = this.askPython("docs_texts", first, missing[missing.length - 1] - first + 1);
     const started = performance.now();
     let pending = [];
     const writes = [];
@@ -154,7 +156,7 @@ export class VectorIndex extends EventTarget {
       if (job.generation === this.generation) this.draw(state, "embedding");
     };
     try {
-      await scorer.embed(missing.map((i) => ({ key: String(i), text: texts[i] })), { signal: job.abort.signal, onVectors });
+      await scorer.embed(missing.map((i) => ({ key: String(i), text: texts[i - first] })), { signal: job.abort.signal, onVectors });
     } finally {
       flush(); // what arrived before a cancel or an error is kept
       const saved = await Promise.all(writes);

@@ -68,7 +68,8 @@ def find_passages(collection: Collection, text: str) -> Found:
     ids: list[int] | None = None
     for term in sorted(terms, key=len, reverse=True):  # the longest term first: usually the fewest hits
         hits = collection.find(term, limit=len(collection.chunks))
-        ids = hits if ids is None else [i for i in ids if i in set(hits)]
+        found = set(hits)
+        ids = hits if ids is None else [i for i in ids if i in found]
         if not ids:
             break
     return Found(ids or [], terms)

@@ -102,7 +102,9 @@ class LoadReport:
 
 
 _REASONS = {"too_many_files": f"over the {MAX_FILES:,}-file limit", "binary_file": "not text",
-            "empty_file": "empty", "file_too_large": f"over {MAX_FILE_BYTES / 1e6:,.0f} MB"}
+            "empty_file": "empty", "file_too_large": f"over {MAX_FILE_BYTES / 1e6:,.0f} MB",
+            "pdf_broken": "damaged PDF", "pdf_encrypted": "encrypted PDF", "pdf_no_text": "PDF without text",
+            "pdf_unavailable": "PDF reader not loaded"}
 
 
 def skip_counts(notes: Iterable[FileNote], counts: dict[str, int] | None = None) -> dict[str, int]:

@@ -74,7 +74,7 @@ def search(page: Any, query: str, k: int = 10) -> list[dict[str, Any]]:
 
 
 def test_binary_and_unreadable_files_are_named_and_skipped(page: Any, base_url: str, tmp_path: Path) -> None:
-    """A PDF, a ZIP, an image, bytes with NULs and a file that changed on disk after it was picked (the browser
+    """A damaged PDF, a ZIP, an image, bytes with NULs and a file that changed on disk after it was picked (the browser
     refuses to read it) are each named with the reason; the demo collection is untouched."""
     page.add_init_script("""document.addEventListener('change', (e) => {
       if (e.target.id === 'documents-files') for (const f of e.target.files) void f.size; }, true);""")
@@ -103,9 +103,11 @@ def test_binary_and_unreadable_files_are_named_and_skipped(page: Any, base_url: 
         {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8},
         {"name": "data.txt", "mimeType": "text/plain", "buffer": b"some text\x00\x00\x01\x02" * 50},
     ])
-    assert "5 files skipped (4 not text, 1 unreadable)" in status, status
+    assert "5 files skipped (3 not text, " in status and "1 unreadable" in status, status
+    assert "1 damaged PDF" in status, status
     shown = {n["text"].split(" ")[0]: n for n in notes(page)}
-    assert "PDFs are not read yet" in shown["paper.pdf"]["text"]
+    pdf = shown.pop("paper.pdf")
+    assert pdf["code"] == "pdf_broken" and "damaged" in pdf["text"] and pdf["skipped"] == "true", pdf
     assert "ZIP archive" in shown["report.docx"]["text"] and "JPEG image" in shown["photo.jpg"]["text"]
     assert "not a text file" in shown["data.txt"]["text"]
     assert all(n["code"] == "binary_file" and n["skipped"] == "true" for n in shown.values())

@@ -11,8 +11,9 @@ from typing import Any
 from harness import wait_for_phase
 from harness.faults import fresh_guard, fulfil_with
 from harness.page import (PYTHON_SNAPSHOT_KEPT_JS, RUN_TIMEOUT_MS, assert_final_order, load_preset, open_page,
-                          rows, run)
+                          rows, run, wait_for_done)
 from harness.paths import ROOT
+from test_documents import open_documents, wait_indexed
 
 SECRET = "Confidential-Zebra-4711"
 
@@ -205,3 +206,30 @@ def test_clear_stored_data_removes_cache_and_theme_and_the_page_downloads_the_mo
     assert_final_order(rows(page))
     refilled = page.evaluate(STORAGE_JS)
     assert any(is_onnx(url) for url in sum(refilled["caches"].values(), [])), refilled["caches"]
+
+
+def test_documents_mode_keeps_vectors_but_never_the_files_text(page: Any, base_url: str,
+                                                               guarded_context: Any) -> None:
+    """A picked file with a secret, vector stage 1, rerank: no request off 127.0.0.1, nothing in the URL, and the
+    device keeps the passages' vectors under content hashes, never their text or the file's name."""
+    open_documents(page, base_url)
+    page.select_option("#retriever", "vectors")
+    secret_file = f"{SECRET}-notes.md"
+    body = (f"# Harbour\n\nThe harbour gate at {SECRET} closes two hours before low tide.\n\n"
+            "# Moorings\n\nVisitors moor on the outer pontoon and pay at the office.\n")
+    page.set_input_files("#documents-files", [{"name": secret_file, "mimeType": "text/markdown",
+                                               "buffer": body.encode("utf-8")}])
+    wait_indexed(page)
+    page.wait_for_function("() => document.getElementById('vectors-progress').dataset.state === 'done'")
+    page.fill("#query", "when does the harbour gate close?")
+    page.click("#rerank")
+    wait_for_done(page)
+    assert page.get_attribute("#results > li.passage", "data-source") == secret_file
+    assert page.url == base_url + "?mode=documents", f"a run changed the URL: {page.url}"
+
+    stored = page.evaluate(STORAGE_JS)
+    assert set(stored["local"]) <= {"reranker-theme"}, stored["local"]
+    assert "reranker-vectors" in stored["idb"], list(stored["idb"])
+    assert all(re.fullmatch(r"IDBMap/(@pyscript\.fs|.*/app@[\d.]+)|reranker-vectors", name) for name in stored["idb"])
+    assert SECRET not in repr(stored), "the file's text or name was stored on the device"
+    assert guarded_context.external_requests == []
