@@ -63,7 +63,8 @@ def test_bad_pdfs_are_skipped_with_a_reason_and_lose_nothing(data, code, words):
     note = report.notes[1]
     assert note.skipped and note.code == code and words in note.message and note.message.startswith("bad.pdf ")
     assert [d.source for d in report.documents] == ["ok.md", "after.txt"]
-    assert "1 file skipped (1 unreadable)" in report.summary()
+    reason = {"pdf_encrypted": "encrypted PDF", "pdf_no_text": "PDF without text", "pdf_broken": "damaged PDF"}[code]
+    assert f"1 file skipped (1 {reason})" in report.summary()
 
 
 def test_a_pdf_locked_only_against_editing_is_read():
