@@ -16,8 +16,8 @@ import { RUNTIME } from "./runtime.js";
 
 const $ = (id) => document.getElementById(id);
 const WORK_SLICE_MS = 30;        // Python's split + index work per slice
-const SLICE_FILES = 200;         // files measured, checked and read between two frames
-const PACK_BYTES = 1_000_000;    // bytes read with one FileReader and handed to Python in one call
+const SLICE_FILES = 100;         // files measured, checked and read between two frames
+const PACK_BYTES = 400_000;      // bytes read with one FileReader and handed to Python in one call
 const DEMO_INDEX = "static/collections/index.json";
 
 /** A file's bytes as base64 (the glue's JSON cannot carry bytes; Python decodes them). */

@@ -151,12 +151,14 @@ def load_collection(page: Any, folder: Path) -> dict[str, Any]:
     out = page.evaluate("""() => {
       const D = window.__docs, B = window.__bench;
       const during = B.longtasks.filter(([s, d]) => s + d >= D.changeAt && s <= D.readyAt).map(([, d]) => d);
+      // a task that began before the change event is the browser making the picked File objects, not the page
+      const after = B.longtasks.filter(([s]) => s >= D.changeAt && s <= D.readyAt).map(([, d]) => d);
       const loaf = (B.loaf || []).filter((e) => e.start + e.duration >= D.changeAt && e.start <= D.readyAt);
       const calls = Object.fromEntries(Object.entries(B.py).map(([k, v]) => [k, {n: v.length, max: Math.max(...v),
                                                                            sum: v.reduce((a, b) => a + b, 0)}]));
       const note = document.querySelector('#funnel [data-stat="passages"] .funnel-ms').textContent;
       const passages = Number(document.querySelector('#funnel [data-stat="passages"]').dataset.value);
-      return {wallMs: D.readyAt - D.changeAt, longtasks: during, loaf, calls, note, passages};
+      return {wallMs: D.readyAt - D.changeAt, longtasks: during, after, loaf, calls, note, passages};
     }""")
     out["memoryBefore"], out["memoryAfter"] = before, page.evaluate(MEMORY_JS)
     return out
@@ -219,14 +221,19 @@ def rows_of(page: dict[str, Any], ref: dict[str, Any]) -> list[Row]:
                  f"CPython {ref['build_ms']:,.0f} ms", f"{py_ms / ref['build_ms']:.1f}x",
                  f"<= {TARGET_BUILD_MS:,.0f} ms", py_ms <= TARGET_BUILD_MS))
     rows.append(("  page's own figure (funnel)", load["note"], "", "", "", None))
-    add = load["calls"].get("docs_add", {})
-    rows.append(("  reading: docs_add calls", f"{add.get('sum', 0):,.0f} ms", f"{add.get('n', 0)} calls",
-                 f"longest {add.get('max', 0):.0f} ms", "", None))
+    for call in ("docs_take", "docs_check", "docs_add_packed", "docs_add"):
+        add = load["calls"].get(call, {})
+        if add.get("n"):
+            rows.append((f"  reading: {call} calls", f"{add.get('sum', 0):,.0f} ms", f"{add.get('n', 0)} calls",
+                         f"longest {add.get('max', 0):.0f} ms", "", None))
     rows.append(("  wall: change event -> status ready", f"{load['wallMs']:,.0f} ms", "", "", "", None))
     longest = max(load["longtasks"], default=0.0)
     rows.append(("longest main-thread long task meanwhile", f"{longest:.0f} ms",
                  f"{len(load['longtasks'])} long tasks", "", f"<= {TARGET_LONGTASK_MS:.0f} ms",
                  longest <= TARGET_LONGTASK_MS))
+    own = max(load["after"], default=0.0)
+    rows.append(("  of those, begun after the change event (the page's)", f"{own:.0f} ms",
+                 f"{len(load['after'])} long tasks", "", f"<= {TARGET_LONGTASK_MS:.0f} ms", None))
     work = load["calls"].get("docs_work", {})
     rows.append(("  longest docs_work slice (asked 30 ms)", f"{work.get('max', 0):.0f} ms",
                  f"{work.get('n', 0)} slices", "", "", None))
