@@ -188,10 +188,12 @@ def demo_digest() -> str:
     return hashlib.sha256(json.dumps(results).encode()).hexdigest()
 
 
-PYODIDE_JS = r"""
+# The start of a Node script (ES module, `node --input-type=module -e`): boots the pinned Pyodide from node_modules
+# and defines copy(from, to), a folder into Pyodide's file system; ARGS names process.argv after the repo root.
+NODE_PYODIDE_PRELUDE = r"""
 import fs from "node:fs";
 import path from "node:path";
-const [root, documents, repeats] = process.argv.slice(1);
+const [root, ARGS] = process.argv.slice(1);
 const {loadPyodide} = await import(path.join(root, "node_modules/pyodide/pyodide.mjs"));
 const py = await loadPyodide({indexURL: path.join(root, "node_modules/pyodide/")});
 function copy(from, to) {
@@ -202,6 +204,15 @@ function copy(from, to) {
     else if (!name.endsWith(".pyc")) py.FS.writeFile(to + "/" + name, fs.readFileSync(source));
   }
 }
+"""
+
+
+def node_pyodide_script(args: str, body: str) -> str:
+    """NODE_PYODIDE_PRELUDE with its argument names, then `body`."""
+    return NODE_PYODIDE_PRELUDE.replace("ARGS", args) + body
+
+
+PYODIDE_JS = node_pyodide_script("documents, repeats", r"""
 copy(path.join(root, "py/reranker"), "/bench/py/reranker");
 copy(path.join(root, "static/collections"), "/bench/static/collections");
 py.FS.mkdirTree("/bench/bench");
@@ -209,7 +220,7 @@ py.FS.writeFile("/bench/bench/bench_documents.py", fs.readFileSync(path.join(roo
 py.runPython("import sys; sys.path.insert(0, '/bench/bench')");
 console.log(py.runPython(`import json, sys, bench_documents as b
 json.dumps({"python": sys.version.split()[0], "digest": b.demo_digest(), "rows": b.run(${documents}, ${repeats})})`));
-"""
+""")
 
 
 def run_pyodide(n_documents: int, repeats: int) -> dict:

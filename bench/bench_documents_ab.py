@@ -20,22 +20,11 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
+from bench_documents import node_pyodide_script
+
 ROOT = Path(__file__).resolve().parents[1]
 
-NODE_JS = r"""
-import fs from "node:fs";
-import path from "node:path";
-const [root, old, documents, rounds] = process.argv.slice(1);
-const {loadPyodide} = await import(path.join(root, "node_modules/pyodide/pyodide.mjs"));
-const py = await loadPyodide({indexURL: path.join(root, "node_modules/pyodide/")});
-function copy(from, to) {
-  py.FS.mkdirTree(to);
-  for (const name of fs.readdirSync(from)) {
-    const source = path.join(from, name);
-    if (fs.statSync(source).isDirectory()) copy(source, to + "/" + name);
-    else if (!name.endsWith(".pyc")) py.FS.writeFile(to + "/" + name, fs.readFileSync(source));
-  }
-}
+NODE_JS = node_pyodide_script("old, documents, rounds", r"""
 copy(path.join(root, "py/reranker"), "/new/py/reranker");
 copy(path.join(old, "py/reranker"), "/old/py/reranker");
 copy(path.join(root, "static/collections"), "/new/static/collections");
@@ -44,7 +33,7 @@ py.FS.writeFile("/new/bench/bench_documents.py", fs.readFileSync(path.join(root,
 py.FS.writeFile("/new/bench/ab.py", fs.readFileSync(path.join(root, "bench/bench_documents_ab.py")));
 py.runPython("import sys; sys.path.insert(0, '/new/bench')");
 console.log(py.runPython(`import ab; ab.measure(${documents}, ${rounds})`));
-"""
+""")
 
 
 def cpu_ms() -> float:
