@@ -327,6 +327,14 @@ export class DocumentsMode extends EventTarget {
     return { collection: true };
   }
 
+  /** The run's pairs for the worker, the shortest passage first: the worker scores the shortest of the first eight
+   *  pairs alone to show a score fast, and here the first eight are full-size stage-1 candidates. */
+  orderPairs(pairs) {
+    let shortest = 0;
+    pairs.forEach((p, i) => { if (p.text.length < pairs[shortest].text.length) shortest = i; });
+    return shortest ? [pairs[shortest], ...pairs.slice(0, shortest), ...pairs.slice(shortest + 1)] : pairs;
+  }
+
   /** The settings a Documents-mode share link carries. */
   shareSettings() {
     return { retriever: this.retriever.value, k: Number(this.candidates.value), budget: Number(this.budget.value) };

@@ -27,7 +27,7 @@ export class RunController extends EventTarget {
     };
     this.cancelButton = $("cancel");
     this.progressNote = $("progress-note");
-    this.source = null;    // documents mode: {prepare(isCurrent), payload()} supplies the passages instead of the form
+    this.source = null;    // documents mode: {prepare(isCurrent), payload(), orderPairs(pairs)} supplies the passages
     this.queued = false;   // Rerank pressed before ready
     this.running = null;   // the run in progress {token, cancelled, failed}
     this.runToken = 0;
@@ -196,7 +196,8 @@ export class RunController extends EventTarget {
     if (res.pairs.length) {
       let done;
       try {
-        done = await lane.scorer.score(res.pairs, {
+        const pairs = this.source?.orderPairs ? this.source.orderPairs(res.pairs) : res.pairs;
+        done = await lane.scorer.score(pairs, {
           onResult: (r) => { if (this.running === run) lane.receive(r); },
         });
       } catch (err) {

@@ -15,6 +15,12 @@ DEMO = json.loads((ROOT / "static" / "collections" / "index.json").read_text(enc
 STAGE1_RECORDER = """
 document.addEventListener('rerank:stage1', (e) => { (window.__stage1 ||= []).push(e.detail); });
 """
+# The text lengths of the first `score` request a worker receives (the cross-encoder's; the vector column comes later).
+FIRST_SCORE_SPY = """(() => { const W = window.Worker; window.Worker = class extends W {
+  postMessage(msg, ...rest) {
+    if (msg && msg.type === "score" && !window.__firstScore) window.__firstScore = msg.pairs.map((p) => p.text.length);
+    return super.postMessage(msg, ...rest);
+  } }; })();"""
 DOC_ROWS_JS = """() => [...document.querySelectorAll('#results > li.passage')].map(li => ({
   index: Number(li.dataset.index), rank: Number(li.dataset.rank), state: li.dataset.state,
   score: li.dataset.score === undefined ? null : Number(li.dataset.score), source: li.dataset.source,
@@ -56,7 +62,9 @@ def funnel_value(page: Any, stat: str) -> str:
 
 
 def test_retrieve_then_rerank_the_candidates(page: Any, base_url: str) -> None:
-    """Stage 1 returns K ids (rerank:stage1), the cross-encoder ranks exactly those, rows carry their facts."""
+    """Stage 1 returns K ids (rerank:stage1), the cross-encoder ranks exactly those, rows carry their facts; the
+    shortest candidate goes to the worker first, so the first score is not held up by a full-size passage."""
+    page.add_init_script(FIRST_SCORE_SPY)
     open_documents(page, base_url)
     status = load_demo(page)
     assert "passages" in status
@@ -74,6 +82,8 @@ def test_retrieve_then_rerank_the_candidates(page: Any, base_url: str) -> None:
     assert stage1["k"] == 20 and stage1["retriever"] == "bm25" and len(stage1["order"]) == 20
     final = doc_rows(page)
     assert len(final) == 20 and all(r["state"] == "scored" for r in final)
+    lengths = page.evaluate("() => window.__firstScore")
+    assert len(lengths) >= 20 and lengths[0] == min(lengths), lengths
     assert sorted(r["stage1Rank"] for r in final) == list(range(1, 21))
     by_stage1 = sorted(final, key=lambda r: r["stage1Rank"])
     assert [r["index"] for r in by_stage1] == stage1["order"]

@@ -88,8 +88,10 @@ def open_vectors(page: Any, base_url: str) -> None:
 def run_query(page: Any, query: str = QUERY) -> dict[str, Any]:
     """Rerank `query`; the rerank:stage1 detail."""
     page.fill("#query", query)
-    page.evaluate("() => { window.__stage1 = []; }")
+    page.evaluate("() => { window.__stage1 = []; window.__phases = []; }")
     page.click("#rerank")
+    # the page may still say "done" from the last query until this run's stage 1 (vectors first) has returned
+    page.wait_for_function("() => window.__phases.includes('scoring') || window.__phases.includes('error')")
     wait_for_done(page)
     [stage1] = page.evaluate("() => window.__stage1")
     return stage1
