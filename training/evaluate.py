@@ -186,7 +186,7 @@ def preset_scores(presets: list[dict], scorer: Scorer, max_tokens: int = MAX_LEN
                 qs.append(q["query"])
                 ps.append(c["text"][w.start:w.end])
                 owner.append((qi, ci))
-    flat = scorer(qs, ps)
+    flat = scorer(qs, ps) if qs else []  # `eval --sets` without the presets leaves none to score
     out = [np.full(len(q["candidates"]), -np.inf) for q in presets]
     for (qi, ci), s in zip(owner, flat):
         out[qi][ci] = max(out[qi][ci], s)
