@@ -311,7 +311,9 @@ def write_misses(queries: list[dict], scores: list[np.ndarray], out: Path, what:
 def trained(torch_dir: Path) -> bool:
     """True when torch_dir holds a model whose training run finished (not a checkpoint of a run in progress)."""
     state = torch_dir / "train_state.json"
-    if not (torch_dir / "gated_head.pt").exists():
+    config = torch_dir / "config.json"
+    plain = config.exists() and "BertForSequenceClassification" in json.loads(config.read_text()).get("architectures", [])
+    if not (torch_dir / "gated_head.pt").exists() and not plain:
         return False
     if not state.exists():
         return True

@@ -28,6 +28,7 @@ class TrainConfig:
     gate_lr: float = 2e-2
     head_lr: float = 1e-3
     gate_init: float = -6.0
+    head: str = "gated"  # or "plain": BertForSequenceClassification, full cross-attention, fresh 1-logit head
     warmup: int = 50
     weight_decay: float = 0.01
     label_weight: float = 1.0  # listwise cross-entropy on the label (the answer is first in every list)
@@ -109,10 +110,13 @@ def new_cycle(model, cfg: TrainConfig, length: int):  # type: ignore[no-untyped-
     import torch  # noqa: PLC0415
 
     body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
-    head = [model.log_scale, model.bias, *model.cls_head.parameters()]
-    opt = torch.optim.AdamW([{"params": body, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
-                             {"params": [model.gates], "lr": cfg.gate_lr, "weight_decay": 0.0},
-                             {"params": head, "lr": cfg.head_lr, "weight_decay": 0.0}])
+    if cfg.head == "plain":
+        groups = [{"params": list(model.classifier.parameters()), "lr": cfg.head_lr, "weight_decay": 0.0}]
+    else:
+        groups = [{"params": [model.gates], "lr": cfg.gate_lr, "weight_decay": 0.0},
+                  {"params": [model.log_scale, model.bias, *model.cls_head.parameters()], "lr": cfg.head_lr,
+                   "weight_decay": 0.0}]
+    opt = torch.optim.AdamW([{"params": body, "lr": cfg.lr, "weight_decay": cfg.weight_decay}, *groups])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / cfg.warmup) * max(0.0, 1 - s / length))
     return opt, sched
 
@@ -137,13 +141,37 @@ def save_checkpoint(model, opt, sched, cfg: TrainConfig, step: int, out_dir: Pat
     """Weights plus optimiser, schedule and RNG state: a stopped run resumes from here exactly."""
     import torch  # noqa: PLC0415
 
-    from training import gated  # noqa: PLC0415
-
-    gated.save(model, out_dir)
+    save_model(model, out_dir)
     torch.save({"opt": opt.state_dict(), "sched": sched.state_dict(), "rng": torch.get_rng_state()},
                out_dir / "train_resume.pt")
     (out_dir / "train_state.json").write_text(
         json.dumps({"step": step, "of": cfg.steps, "recipe": cfg.fingerprint(step)}))
+
+
+def save_model(model, out_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Gated: encoder + gated_head.pt; plain: a transformers BertForSequenceClassification folder."""
+    from training import gated  # noqa: PLC0415
+
+    if isinstance(model, gated.GatedCrossEncoder):
+        gated.save(model, out_dir)
+    else:
+        model.save_pretrained(str(out_dir))
+
+
+def build_model(cfg: TrainConfig, out_dir: Path, resume: bool):  # type: ignore[no-untyped-def]
+    """The model to train and its scoring call (input_ids, attention_mask, token_type_ids) -> logits [B, 1]."""
+    from transformers import BertForSequenceClassification  # noqa: PLC0415
+
+    from training import gated  # noqa: PLC0415
+    from training.export import init_cross_encoder  # noqa: PLC0415
+
+    if cfg.head == "plain":
+        if not resume:
+            init_cross_encoder(out_dir, cfg.seed)
+        model = BertForSequenceClassification.from_pretrained(str(out_dir), num_labels=1)
+        return model, lambda ids, mask, types: model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
+    model = gated.load(out_dir) if resume else gated.from_base(base_model_dir(), gate_init=cfg.gate_init)
+    return model, model
 
 
 def run(cfg: TrainConfig | None = None) -> None:
@@ -152,7 +180,6 @@ def run(cfg: TrainConfig | None = None) -> None:
 
     from transformers import AutoTokenizer  # noqa: PLC0415
 
-    from training import gated  # noqa: PLC0415
     from training.export import write_tokenizer_files  # noqa: PLC0415
 
     cfg = cfg or TrainConfig()
@@ -165,7 +192,7 @@ def run(cfg: TrainConfig | None = None) -> None:
     if start >= cfg.steps:
         print(f"train: already trained ({start} steps of this recipe in {out_dir})")
         return
-    model = gated.load(out_dir) if start else gated.from_base(base_model_dir(), gate_init=cfg.gate_init)
+    model, forward = build_model(cfg, out_dir, resume=bool(start))
     model.train()
     # embeddings stay frozen: keeps the encoder's vocabulary knowledge for words the lists never use
     for p in model.bert.embeddings.parameters():
@@ -174,7 +201,7 @@ def run(cfg: TrainConfig | None = None) -> None:
     dev = random.Random(cfg.seed).sample(read_jsonl(WORK / "debian_dev.jsonl"), cfg.dev_queries)
     def score(queries: list[str], passages: list[str], max_len: int) -> torch.Tensor:
         enc = tok(queries, passages, truncation="only_second", max_length=max_len, padding=True, return_tensors="pt")
-        return model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).squeeze(-1)
+        return forward(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).squeeze(-1)
 
     cycle = max(i for i, s in enumerate(cfg.cycle_starts()) if s <= start)
     opt, sched = new_cycle(model, cfg, cfg.cycles[cycle])
@@ -190,7 +217,8 @@ def run(cfg: TrainConfig | None = None) -> None:
     def report(step: int) -> None:
         rec = {"step": step, "elapsed_s": round(time.time() - t0, 1),
                **{key: round(acc[key] / max(1, acc["n"]), 4) for key in ("ce", "bce", "kl")},
-               "gates": [round(g, 2) for g in model.gates.tolist()], "scale": round(model.log_scale.exp().item(), 2)}
+               **({"gates": [round(g, 2) for g in model.gates.tolist()],
+                   "scale": round(model.log_scale.exp().item(), 2)} if cfg.head == "gated" else {})}
         if step % cfg.dev_every == 0 or step == cfg.steps:
             rec["dev_mrr@10"] = round(dev_mrr(model, score, dev, cfg.debian_max_len), 4)
         log.write(json.dumps(rec) + "\n")
@@ -213,7 +241,7 @@ def run(cfg: TrainConfig | None = None) -> None:
             report(step + 1)
             acc = {"ce": 0.0, "bce": 0.0, "kl": 0.0, "n": 0}
         if cfg.keep_every and (step + 1) % cfg.keep_every == 0:
-            gated.save(model, out_dir / f"step_{step + 1}")
+            save_model(model, out_dir / f"step_{step + 1}")
         if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps:
             save_checkpoint(model, opt, sched, cfg, step + 1, out_dir)
     total = time.time() - t0
