@@ -1,6 +1,7 @@
 """Stage `train`: the gated cross-encoder (training/gated.py), starting exactly at all-MiniLM-L6-v2, learns from
 teacher-scored lists (training/lists.py): listwise distillation of all-mpnet-base-v2 plus the lists' labels
-(the answer first). No term ties it to the MiniLM bi-encoder it starts from, so cross-attention is free to open."""
+(the answer first). No term ties it to the MiniLM bi-encoder it starts from, so cross-attention is free to open.
+`head="plain"` trains a transformers BertForSequenceClassification on the same lists instead (the comparison)."""
 from __future__ import annotations
 
 import json
