@@ -153,7 +153,7 @@ export class DocumentsMode extends EventTarget {
     await this.index(notes);
   }
 
-  /** One slice of files: measured, checked by Python (too large), the rest read in packs of ~1 MB. */
+  /** One slice of files: measured, checked by Python (too large), the rest read in packs of ~0.4 MB. */
   async readSlice(files, notes) {
     await measure(files);
     const check = this.python.call("docs_check", files.map((f) => [f.name, f.size]));

@@ -168,6 +168,8 @@ def build_model(cfg: TrainConfig, out_dir: Path, resume: bool):  # type: ignore[
 
     if cfg.head == "plain":
         if not resume:
+            # a gated run's head left in the folder would make eval and export load this model as gated
+            (out_dir / "gated_head.pt").unlink(missing_ok=True)
             init_cross_encoder(out_dir, cfg.seed)
         model = BertForSequenceClassification.from_pretrained(str(out_dir), num_labels=1)
         return model, lambda ids, mask, types: model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
